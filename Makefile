@@ -1,0 +1,39 @@
+# Newsdesk: `make run` and `make test` are all a new machine needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip
+export HF_HUB_OFFLINE = 1
+export TRANSFORMERS_OFFLINE = 1
+export TOKENIZERS_PARALLELISM = false
+
+.PHONY: install run test lint bench eval clean
+
+install: $(VENV)/.installed
+
+# torch is pinned and installed first: a bare requirement would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+run: install
+	$(VENV)/bin/newsdesk run
+
+test: install
+	$(VENV)/bin/ruff check bot index tests benchmarks
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check bot index tests benchmarks
+
+bench: install
+	$(PY) -m benchmarks.run
+
+eval: install
+	$(PY) -m benchmarks.eval_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

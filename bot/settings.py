@@ -1,0 +1,117 @@
+"""Every setting in one pydantic-settings class, read from the environment and `.env`; built once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index.build import BuildOptions
+from index.search import SearchConfig
+
+IdList = Annotated[list[int], NoDecode]
+StrList = Annotated[list[str], NoDecode]
+PathList = Annotated[list[Path], NoDecode]
+
+
+def _split(value):
+    """Accept "1, 2, 3", a JSON list, or a list: lists in .env are easier to write comma-separated."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Newsdesk's settings. Environment names are NEWSDESK_<NAME>, except DISCORD_TOKEN."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
+
+    # Discord
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "NEWSDESK_DISCORD_TOKEN")
+    )
+    guild_ids: IdList = Field(default_factory=list, description="guilds whose slash commands are synced at start")
+    qa_channel_ids: IdList = Field(default_factory=list, description="channels where every question is answered")
+    answer_mentions: bool = True
+    admin_role_ids: IdList = Field(default_factory=list)
+    admin_user_ids: IdList = Field(default_factory=list)
+    question_cooldown: float = Field(default=10.0, ge=0, description="seconds between two questions of one user")
+    min_question_chars: int = Field(default=10, ge=1)
+    require_question_form: bool = True
+    reindex_progress_every: float = Field(default=3.0, gt=0)
+
+    # Articles and index
+    index_dir: Path = Path("data/index")
+    articles_dir: PathList = Field(default_factory=lambda: [Path("samples/articles")])
+    max_file_mb: float = Field(default=20.0, gt=0)
+    max_removal_share: float = Field(default=0.5, ge=0, le=1)
+    chunk_words: int = Field(default=150, ge=20)
+    chunk_max_words: int = Field(default=200, ge=30)
+    ann_threshold: int = Field(default=50_000, ge=1000)
+
+    # Model
+    model: str = "bundled"
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    backend: str = Field(default="torch", pattern="^(torch|onnx|openvino)$")
+    threads: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=64, ge=1)
+
+    # Answers
+    k: int = Field(default=3, ge=1, le=10)
+    max_per_article: int = Field(default=1, ge=1)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # Feeds
+    feeds: StrList = Field(default_factory=list)
+    refresh_minutes: float = Field(default=0, ge=0)
+    allow_hosts: StrList = Field(default_factory=list)
+
+    log_level: str = "INFO"
+
+    @field_validator("guild_ids", "qa_channel_ids", "admin_role_ids", "admin_user_ids", "feeds", "allow_hosts",
+                     "articles_dir", mode="before")  # fmt: skip
+    @classmethod
+    def _lists(cls, value):
+        return _split(value)
+
+    def search_config(self) -> SearchConfig:
+        base = SearchConfig()
+        return SearchConfig(
+            k=self.k,
+            max_per_article=self.max_per_article,
+            max_question_chars=self.max_question_chars,
+            min_confidence=base.min_confidence if self.min_confidence is None else self.min_confidence,
+        )
+
+    def build_options(self) -> BuildOptions:
+        return BuildOptions(
+            target_words=self.chunk_words,
+            max_words=max(self.chunk_max_words, self.chunk_words),
+            ann_threshold=self.ann_threshold,
+            max_removal_share=self.max_removal_share,
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+        )
+
+    def make_engine(self):
+        """Build the engine these settings describe (the model itself loads lazily, on first use)."""
+        from index.embedding import SentenceTransformerEmbedder
+        from index.search import Engine
+
+        embedder = SentenceTransformerEmbedder(
+            self.model,
+            batch_size=self.batch_size,
+            query_prompt=self.query_prompt,
+            document_prompt=self.document_prompt,
+            backend=self.backend,
+            threads=self.threads,
+        )
+        return Engine(self.index_dir, embedder, self.search_config(), self.build_options())

@@ -1,0 +1,79 @@
+"""The lexical analyzer behind BM25: elisions, stopwords, Snowball stemming, accent folding, per language."""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import Stemmer
+from bm25s import stopwords as bm25_stopwords
+
+from .text import fold
+
+ANALYZER_VERSION = 2
+
+_STEMMERS = {"fr": "french", "en": "english", "de": "german", "es": "spanish", "it": "italian",
+             "pt": "portuguese", "nl": "dutch"}  # fmt: skip
+_STOPWORDS = {
+    "fr": bm25_stopwords.STOPWORDS_FRENCH,
+    "en": bm25_stopwords.STOPWORDS_EN_PLUS,
+    "de": bm25_stopwords.STOPWORDS_GERMAN,
+    "es": bm25_stopwords.STOPWORDS_SPANISH,
+    "it": bm25_stopwords.STOPWORDS_ITALIAN,
+    "pt": bm25_stopwords.STOPWORDS_PORTUGUESE,
+    "nl": bm25_stopwords.STOPWORDS_DUTCH,
+}
+# Question words carry the question's form, not its topic: they are not looked up in the articles.
+_QUESTION_WORDS = {
+    "fr": "combien comment pourquoi quand quel quelle quels quelles lequel laquelle lesquels lesquelles quoi qui "
+    "que où ou est-ce estce dont fait faire a-t-il a-t-elle t il elle ils elles",
+    "en": "how many much what which who whom whose when where why did does do is are was were",
+}
+# French (and Italian) elided articles and pronouns: l'avion -> avion, qu'il -> il, jusqu'à -> à.
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu)['’]", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=16)
+def _stopwords(lang: str) -> frozenset[str]:
+    words = set(_STOPWORDS.get(lang, ())) | set(_QUESTION_WORDS.get(lang, "").split())
+    return frozenset(fold(w) for w in words)
+
+
+@lru_cache(maxsize=16)
+def _stemmer(lang: str):
+    return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+
+
+def words(text: str, lang: str | None) -> list[str]:
+    """Split into lower-case words after removing French elisions (kept accents, for the stemmer)."""
+    if lang in (None, "fr", "it"):
+        text = _ELISION.sub(" ", text)
+    return _TOKEN.findall(text.lower())
+
+
+def analyze(text: str, lang: str | None) -> list[str]:
+    """Return the BM25 terms of `text`: stopwords dropped, stems accent-folded so "événement" == "evenement"."""
+    lang = lang if lang in _STEMMERS else "en"
+    stop = _stopwords(lang)
+    kept = [w for w in words(text, lang) if fold(w) not in stop and (len(w) > 1 or w.isdigit())]
+    with _lock:  # PyStemmer objects are not thread-safe
+        stems = _stemmer(lang).stemWords(kept)
+    return [fold(s) for s in stems]
+
+
+def analyze_spans(text: str, lang: str | None) -> list[tuple[int, int, str]]:
+    """Return (start, end, term) for each kept word of `text`, for highlighting question terms in a quote."""
+    lang = lang if lang in _STEMMERS else "en"
+    stop = _stopwords(lang)
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group(0).lower()
+        if fold(w) in stop or (len(w) < 2 and not w.isdigit()):
+            continue
+        out.append((m.start(), m.end(), w))
+    with _lock:
+        stems = _stemmer(lang).stemWords([w for _, _, w in out])
+    return [(s, e, fold(t)) for (s, e, _), t in zip(out, stems, strict=True)]

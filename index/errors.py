@@ -1,0 +1,75 @@
+"""Domain errors raised by the retrieval engine; the CLI and the bot turn them into short messages."""
+
+from __future__ import annotations
+
+
+class NewsdeskError(Exception):
+    """Base class: a problem a user can understand and act on."""
+
+
+class IndexMissing(NewsdeskError):
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"No index at {path}: run `newsdesk reindex` first.")
+
+
+class IndexCorrupt(NewsdeskError):
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"The index at {path} cannot be read ({reason}): run `newsdesk reindex --force`.")
+
+
+class ModelMismatch(NewsdeskError):
+    def __init__(self, index_model: str, index_dim: int, model: str, dim: int | None = None):
+        self.index_model = index_model
+        self.index_dim = index_dim
+        self.model = model
+        self.dim = dim
+        super().__init__(
+            f"The index was built with model {index_model!r} (dimension {index_dim}) but the configured model is "
+            f"{model!r}{f' (dimension {dim})' if dim else ''}: run `newsdesk reindex --force` to rebuild it."
+        )
+
+
+class EmptyQuestion(NewsdeskError):
+    def __init__(self) -> None:
+        super().__init__("The question is empty: ask something about the articles.")
+
+
+class QuestionTooLong(NewsdeskError):
+    def __init__(self, length: int, limit: int):
+        self.length = length
+        self.limit = limit
+        super().__init__(f"The question is {length} characters long; the limit is {limit}.")
+
+
+class BadArticle(NewsdeskError):
+    """A file that cannot be read as an article; `reason` is shown in the reindex summary."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class RemovalGuard(NewsdeskError):
+    def __init__(self, removing: int, total: int, share: float):
+        self.removing = removing
+        self.total = total
+        self.share = share
+        super().__init__(
+            f"This reindex would remove {removing} of {total} articles (over the {share:.0%} guard); "
+            "check the articles folder, or pass --force if that is intended."
+        )
+
+
+class ReindexRunning(NewsdeskError):
+    def __init__(self, started_by: str | None = None):
+        self.started_by = started_by
+        who = f" (started by {started_by})" if started_by else ""
+        super().__init__(f"A reindex is already running{who}.")
+
+
+class BadFilter(NewsdeskError):
+    """A filter value (date, source, language) that cannot be understood."""

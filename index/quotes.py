@@ -1,0 +1,118 @@
+"""Choose the sentence(s) of a passage that best answer a question, verify them verbatim, mark the terms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .analyzer import analyze_spans
+from .models import ArticleRef, Passage, Quote
+from .text import fold
+
+MAX_QUOTE_WORDS = 60
+
+# Answer-type cues: what kind of words a sentence needs to answer this kind of question.
+_NUMBER_Q = re.compile(r"\b(combien|how (many|much)|quel(le)?s? (est|sont|etait|était) (le|la|les) (nombre|montant|"
+                       r"prix|taux|population|pourcentage|somme)|what (percentage|number|amount))\b")  # fmt: skip
+_DATE_Q = re.compile(r"\b(quand|when|en quelle annee|quelle annee|quelle date|what year|which year|what date|"
+                     r"in what year|depuis quand|a quelle (date|epoque|periode))\b")  # fmt: skip
+_WHO_Q = re.compile(r"\b(qui|who|whom|whose|par qui|by whom)\b")
+_WHERE_Q = re.compile(r"\b(ou|where|dans quel(le)? (pays|ville|region))\b")
+_HAS_NUMBER = re.compile(r"\d")
+_HAS_DATE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
+                       r"octobre|novembre|decembre|january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december)\b")  # fmt: skip
+_HAS_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-zà-ÿ]+")
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's stems with their weights (idf), and the kind of answer it expects."""
+
+    weights: Mapping[str, float]
+    wants_number: bool = False
+    wants_date: bool = False
+    wants_name: bool = False
+    wants_place: bool = False
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+
+def question_terms(question: str, lang: str, idf: Mapping[str, float] | None = None) -> QuestionTerms:
+    stems = {t for _, _, t in analyze_spans(question, lang)}
+    weights = {s: (idf or {}).get(s, 1.0) for s in stems}
+    q = fold(question)
+    return QuestionTerms(
+        weights=weights,
+        wants_number=bool(_NUMBER_Q.search(q)),
+        wants_date=bool(_DATE_Q.search(q)),
+        wants_name=bool(_WHO_Q.search(q)),
+        wants_place=bool(_WHERE_Q.search(q)),
+    )
+
+
+def coverage(terms: QuestionTerms, text: str, lang: str | None) -> float:
+    """Share of the question's weighted stems that occur in `text` (0..1)."""
+    present = {t for _, _, t in analyze_spans(text, lang)}
+    return sum(w for s, w in terms.weights.items() if s in present) / terms.total
+
+
+def _sentence_score(terms: QuestionTerms, text: str, lang: str | None, index: int) -> float:
+    present = {t for _, _, t in analyze_spans(text, lang)}
+    score = sum(w for s, w in terms.weights.items() if s in present) / terms.total
+    folded = fold(text)
+    if terms.wants_number and _HAS_NUMBER.search(text):
+        score += 0.15
+    if terms.wants_date and _HAS_DATE.search(folded):
+        score += 0.2
+    if terms.wants_name and _HAS_NAME.search(text):
+        score += 0.05
+    # A lead sentence states the story's main facts; later ones are a little less likely to answer.
+    return score - 0.01 * min(index, 5)
+
+
+def choose_quote(
+    terms: QuestionTerms,
+    passage: Passage,
+    article_text: str,
+    article: ArticleRef,
+    score: float,
+) -> Quote | None:
+    """Return the best one or two consecutive sentences of `passage` as a verified quote, or None.
+
+    The quote is cut from the stored article text by offsets and checked to be exactly that text, so what
+    is shown can never differ from the article.
+    """
+    sentences = list(passage.sentences)
+    if not sentences:
+        return None
+    texts = [article_text[s:e] for s, e in sentences]
+    scores = [_sentence_score(terms, t, passage.lang, i) for i, t in enumerate(texts)]
+    best = max(range(len(sentences)), key=lambda i: scores[i])
+    start, end = sentences[best]
+    words = len(texts[best].split())
+    # A short sentence rarely stands alone: add the better neighbour while the quote stays short.
+    if words < 18 and len(sentences) > 1:
+        neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(sentences)]
+        n = max(neighbours, key=lambda i: (scores[i], -abs(i - best - 0.5)))
+        if words + len(texts[n].split()) <= MAX_QUOTE_WORDS:
+            start, end = min(start, sentences[n][0]), max(end, sentences[n][1])
+    text = article_text[start:end]
+    if not text or text not in passage.text or article_text[start:end] != text:
+        return None
+    return Quote(
+        text=text,
+        start=start,
+        end=end,
+        score=score,
+        passage_id=passage.id,
+        article=article,
+        highlights=highlight_spans(terms, text, passage.lang),
+    )
+
+
+def highlight_spans(terms: QuestionTerms, text: str, lang: str | None) -> tuple[tuple[int, int], ...]:
+    return tuple((s, e) for s, e, t in analyze_spans(text, lang) if t in terms.weights)

@@ -1,0 +1,351 @@
+"""The engine: hybrid retrieval (FAISS + BM25), fusion, per-article cap, quotes and abstention."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .analyzer import analyze
+from .build import BuildOptions, Progress, reindex_articles, reindex_folders
+from .dates import in_range, question_dates
+from .embedding import Embedder
+from .errors import EmptyQuestion, QuestionTooLong
+from .lang import detect_language
+from .models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
+from .quotes import QuestionTerms, choose_quote, coverage, question_terms
+from .store import IndexDir, Snapshot
+from .text import fold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Retrieval and answering knobs; the defaults were tuned with `newsdesk eval` (see docs/quality.md)."""
+
+    k: int = 3
+    candidates: int = 100
+    max_per_article: int = 1
+    max_question_chars: int = 2000
+    # Weight of the dense score in the fusion, per question language (the rest goes to BM25). The bundled
+    # model is English-trained: on French it mostly adds noise, so it gets little weight there.
+    dense_weight: dict = field(default_factory=lambda: {"en": 0.5, "fr": 0.2, "*": 0.3})
+    # Abstain when the confidence of the best passage is under this.
+    min_confidence: float = 0.45
+    date_boost: float = 0.1
+    duplicate_overlap: float = 0.8
+    more: int = 6  # quotes kept for the "More" button
+    fusion: str = "convex"  # or "rrf" (reciprocal rank fusion, kept as an evaluation baseline)
+    ranking_depth: int = 20  # article ids kept in Answer.ranking, for evaluation
+
+    def weight(self, lang: str) -> float:
+        return self.dense_weight.get(lang, self.dense_weight.get("*", 0.3))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    row: int
+    pid: int
+    dense: float
+    lexical: float
+    fused: float
+
+
+class Engine:
+    """Answers questions from an index folder; reindexes it; never touches Discord.
+
+    Thread-safe for queries: `ask` and `search` may run in several worker threads while `reindex` runs in
+    another; the serving snapshot is swapped in one assignment once a new version is published.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path | str,
+        embedder: Embedder,
+        config: SearchConfig | None = None,
+        build: BuildOptions | None = None,
+    ):
+        self.dir = IndexDir(index_dir)
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self.build = build or BuildOptions()
+        self._snapshot: Snapshot | None = None
+        self._load_lock = threading.Lock()
+
+    # --- index lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The version being served; picks up a version published by another process."""
+        snap = self._snapshot
+        if snap is not None:
+            try:
+                if self.dir.current.resolve() == snap.path:
+                    return snap
+            except OSError:
+                return snap
+        with self._load_lock:
+            if self._snapshot is None or self.dir.current_path() != self._snapshot.path:
+                snap = self.dir.load()
+                snap.manifest.check_model(self.embedder.name)
+                self._snapshot = snap
+            return self._snapshot
+
+    def has_index(self) -> bool:
+        return self.dir.exists()
+
+    def reindex(
+        self,
+        folders: Sequence[Path],
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        who: str = "",
+    ) -> ReindexSummary:
+        summary = reindex_folders(
+            self.dir, folders, self.embedder, self.build, force=force, progress=progress, cancel=cancel, who=who
+        )
+        self._refresh()
+        return summary
+
+    def add_articles(self, articles: Sequence[Article], *, prune: bool = False, force: bool = False,
+                     who: str = "") -> ReindexSummary:  # fmt: skip
+        summary = reindex_articles(self.dir, articles, self.embedder, self.build, prune=prune, force=force, who=who)
+        self._refresh()
+        return summary
+
+    def _refresh(self) -> None:
+        with self._load_lock:
+            if self.dir.exists() and (self._snapshot is None or self.dir.current_path() != self._snapshot.path):
+                self._snapshot = self.dir.load()
+
+    def stats(self) -> IndexStats:
+        return self.snapshot.stats()
+
+    def articles(self, query: str | None = None) -> list[ArticleRef]:
+        """Indexed articles, newest first; `query` keeps those whose title or source contains it."""
+        refs = list(self.snapshot.articles.values())
+        if query:
+            q = fold(query)
+            refs = [r for r in refs if q in fold(r.title) or q in fold(r.source or "")]
+        return sorted(refs, key=lambda r: (r.date or "", r.id), reverse=True)
+
+    # --- retrieval ---------------------------------------------------------------------------------------
+
+    def _validate(self, question: str) -> str:
+        q = " ".join((question or "").split())
+        if not q:
+            raise EmptyQuestion()
+        if len(q) > self.config.max_question_chars:
+            raise QuestionTooLong(len(q), self.config.max_question_chars)
+        return q
+
+    def _mask(self, snap: Snapshot, filters: Filters | None) -> np.ndarray | None:
+        """Per-row 0/1 weights for the filters, or None when nothing is filtered."""
+        if filters is None or filters.is_empty():
+            return None
+        allowed = set()
+        src = fold(filters.source) if filters.source else None
+        for aid, ref in snap.articles.items():
+            if src and src not in fold(ref.source or "") and src not in fold(ref.url or "") and src not in fold(
+                ref.title
+            ):
+                continue
+            if filters.lang and (ref.lang or "") != filters.lang:
+                continue
+            if not in_range(ref.date, filters.since, filters.until):
+                continue
+            allowed.add(aid)
+        return np.isin(snap.row_article, list(allowed)).astype(np.float32)
+
+    def _idf(self, snap: Snapshot, stems: Sequence[str]) -> dict[str, float]:
+        out = {}
+        if snap.bm25 is None:
+            return out
+        vocab = snap.bm25.vocab_dict
+        indptr = snap.bm25.scores["indptr"]
+        n = snap.size
+        for s in stems:
+            tid = vocab.get(s)
+            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
+            out[s] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
+
+    def _retrieve(self, snap: Snapshot, question: str, lang: str, mask: np.ndarray | None,
+                  date_hint) -> list[_Candidate]:  # fmt: skip
+        """Fuse dense and BM25 candidates; return them best first."""
+        import faiss
+
+        n = snap.size
+        if n == 0:
+            return []
+        c = min(self.config.candidates, n)
+        qvec = self.embedder.encode_queries([question])
+        params = None
+        if mask is not None:
+            allowed = snap.rows[mask > 0]
+            if len(allowed) == 0:
+                return []
+            sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            params = (faiss.SearchParametersIVF(sel=sel) if snap.manifest.index_type == "ivf"
+                      else faiss.SearchParameters(sel=sel))  # fmt: skip
+        dist, ids = snap.vectors.search(qvec, c, params=params) if params else snap.vectors.search(qvec, c)
+        dense = {int(i): float(d) for i, d in zip(ids[0], dist[0], strict=True) if i >= 0}
+
+        lex_all = np.zeros(n, dtype=np.float32)
+        terms = analyze(question, lang)
+        if snap.bm25 is not None and terms:
+            known = [t for t in terms if t in snap.bm25.vocab_dict]
+            if known:
+                lex_all = snap.bm25.get_scores(known, weight_mask=mask)
+        top_lex = np.argpartition(-lex_all, min(c, n - 1))[:c] if n > c else np.arange(n)
+        rows = {snap.row_of[p] for p in dense} | {int(r) for r in top_lex if lex_all[r] > 0}
+        if mask is not None:
+            rows = {r for r in rows if mask[r] > 0}
+        if not rows:
+            return []
+        rows_l = sorted(rows)
+        pids = [int(snap.rows[r]) for r in rows_l]
+        missing = [p for p in pids if p not in dense]
+        if missing:
+            vecs = np.vstack([snap.vectors.reconstruct(p) for p in missing])
+            for p, s in zip(missing, vecs @ qvec[0], strict=True):
+                dense[p] = float(s)
+        d = np.array([dense[p] for p in pids], dtype=np.float32)
+        lx = lex_all[rows_l]
+        w = self.config.weight(lang)
+        if self.config.fusion == "rrf":
+            fused = 1 / (60 + _ranks(-d)) + 1 / (60 + _ranks(-lx))
+        else:
+            d_n = (d - d.min()) / (d.max() - d.min()) if d.max() > d.min() else np.ones_like(d)
+            l_n = lx / lx.max() if lx.max() > 0 else np.zeros_like(lx)
+            fused = w * d_n + (1 - w) * l_n
+        if date_hint is not None and self.config.date_boost:
+            for j, r in enumerate(rows_l):
+                ref = snap.articles.get(int(snap.row_article[r]))
+                if ref and ref.date and in_range(ref.date, date_hint.since, date_hint.until):
+                    fused[j] += self.config.date_boost
+        order = np.argsort(-fused, kind="stable")
+        return [_Candidate(rows_l[j], pids[j], float(d[j]), float(lx[j]), float(fused[j])) for j in order]
+
+    def _diverse(self, snap: Snapshot, cands: list[_Candidate], limit: int) -> list[_Candidate]:
+        """Keep at most `max_per_article` passages per article, best first."""
+        per: dict[int, int] = {}
+        out = []
+        for cand in cands:
+            aid = int(snap.row_article[cand.row])
+            if per.get(aid, 0) >= self.config.max_per_article:
+                continue
+            per[aid] = per.get(aid, 0) + 1
+            out.append(cand)
+            if len(out) >= limit:
+                break
+        return out
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """Return the `k` best passages for `query` (a lookup: no quote selection, no abstention)."""
+        query = self._validate(query)
+        snap = self.snapshot
+        lang = detect_language(query)
+        cands = self._retrieve(snap, query, lang, self._mask(snap, filters), None)
+        cands = self._diverse(snap, cands, k)
+        passages = snap.passages(c.pid for c in cands)
+        return [
+            Hit(passage=passages[c.pid], article=snap.articles[passages[c.pid].article_id], score=c.fused,
+                dense=c.dense, lexical=c.lexical)
+            for c in cands if c.pid in passages
+        ]  # fmt: skip
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+        """Answer `question` with up to `k` verified quotes, or abstain and list related articles.
+
+        Raises EmptyQuestion, QuestionTooLong, IndexMissing, ModelMismatch.
+        """
+        started = time.perf_counter()
+        question = self._validate(question)
+        k = k or self.config.k
+        snap = self.snapshot
+        lang = detect_language(question)
+        hint = question_dates(question) if filters is None or not (filters.since or filters.until) else None
+        cands = self._retrieve(snap, question, lang, self._mask(snap, filters), hint)
+        ranked = self._diverse(snap, cands, max(self.config.ranking_depth, k + self.config.more + 4))
+        top = ranked[: k + self.config.more + 4]
+        passages = snap.passages(c.pid for c in top)
+        terms = question_terms(question, lang, None)
+        terms = question_terms(question, lang, self._idf(snap, list(terms.weights)))
+
+        confidence = self._confidence(snap, terms, top[0], passages) if top else 0.0
+        quotes: list[Quote] = []
+        for cand in top:
+            p = passages.get(cand.pid)
+            if p is None:
+                continue
+            ref = snap.articles[p.article_id]
+            quote = choose_quote(terms, p, snap.article_text(p.article_id), ref, cand.fused)
+            if quote is None or self._is_duplicate(quote, quotes):
+                continue
+            quotes.append(quote)
+            if len(quotes) >= k + self.config.more:
+                break
+        answered = bool(quotes) and confidence >= self.config.min_confidence
+        related: list[ArticleRef] = []
+        if not answered:
+            seen = set()
+            for cand in top:
+                aid = int(snap.row_article[cand.row])
+                if aid not in seen:
+                    seen.add(aid)
+                    related.append(snap.articles[aid])
+                if len(related) >= 3:
+                    break
+        took = (time.perf_counter() - started) * 1000
+        log.debug("ask: %d chars, lang %s, confidence %.3f, %.1f ms", len(question), lang, confidence, took)
+        return Answer(
+            question=question,
+            answered=answered,
+            quotes=tuple(quotes[:k]) if answered else (),
+            more=tuple(quotes[k:]) if answered else (),
+            related=tuple(related),
+            took_ms=took,
+            articles_searched=len(snap.articles),
+            lang=lang,
+            confidence=confidence,
+            date_hint=hint.phrase if hint else None,
+            terms=tuple(terms.weights),
+            ranking=tuple(int(snap.row_article[c.row]) for c in ranked[: self.config.ranking_depth]),
+        )
+
+    def _confidence(self, snap: Snapshot, terms: QuestionTerms, best: _Candidate, passages) -> float:
+        """How sure we are that the best passage answers: lexical coverage of the question and dense similarity."""
+        p = passages.get(best.pid)
+        if p is None:
+            return 0.0
+        title = snap.articles[p.article_id].title
+        cov = coverage(terms, f"{title}\n{p.text}", p.lang) if terms.weights else 0.0
+        return 0.7 * cov + 0.3 * max(0.0, best.dense)
+
+    def _is_duplicate(self, quote: Quote, kept: list[Quote]) -> bool:
+        """True when `quote` says what a kept quote already says (the same story twice, overlapping windows)."""
+        words = set(fold(quote.text).split())
+        for other in kept:
+            if other.article.id == quote.article.id and not (quote.end <= other.start or quote.start >= other.end):
+                return True
+            theirs = set(fold(other.text).split())
+            if words and theirs and len(words & theirs) / min(len(words), len(theirs)) >= self.config.duplicate_overlap:
+                return True
+        return False
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values`, smallest first."""
+    ranks = np.empty(len(values), dtype=np.float32)
+    ranks[np.argsort(values, kind="stable")] = np.arange(1, len(values) + 1)
+    return ranks

@@ -1,0 +1,42 @@
+"""A tiny deterministic embedder for tests that exercise search logic without the real model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from index.text import fold
+
+
+class HashingEmbedder:
+    """Bag of hashed words, L2-normalized: texts sharing words get similar vectors. Deterministic, fast."""
+
+    def __init__(self, dimension: int = 64, name: str = "hashing-test"):
+        self.name = name
+        self.dimension = dimension
+        self.calls = 0
+        self.documents_encoded = 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dimension, dtype=np.float32)
+        for word in fold(text).split():
+            w = "".join(c for c in word if c.isalnum())
+            if len(w) < 3:
+                continue
+            h = int.from_bytes(hashlib.blake2b(w[:6].encode(), digest_size=8).digest(), "little")
+            v[h % self.dimension] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        return np.vstack([self._vec(t) for t in texts]).astype(np.float32)
+
+    def encode_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.calls += 1
+        self.documents_encoded += len(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([self._vec(t) for t in texts]).astype(np.float32)

@@ -1,0 +1,67 @@
+"""A loopback Discord for end-to-end tests: a fake Discord (REST API v10 + gateway) on 127.0.0.1 that an
+unmodified discord.py client talks to. Production code needs no test hooks.
+
+How a test starts a bot against it::
+
+    import discord
+    from discord.ext import commands
+    from tests.loopback import loopback_discord, running_bot
+
+    async def test_answers_a_mention():
+        async with loopback_discord() as server:          # server on a free port; discord.py redirected
+            intents = discord.Intents.default()
+            intents.message_content = True
+            bot = commands.Bot(command_prefix="!", intents=intents,
+                               guild_ready_timeout=0.05)   # else on_ready waits 2 s after GUILD_CREATE
+            ...                                            # add listeners / app commands; sync in setup_hook
+            async with running_bot(bot, server):           # bot.start(server.token) as a task, waits on_ready,
+                await server.send_user_message("hi", mention_bot=True)   # closes the bot at the end
+                reply = await server.wait_for_message("general")
+                handle = await server.invoke_command("ask", {"question": "why?"})
+                await handle.wait_done()
+                assert "because" in handle.text
+            server.assert_clean()
+
+Without the context managers: ``server = await LoopbackDiscord().start()``, ``with point_discord_at(server):``,
+``task = await start_bot(bot, server)`` ... ``await stop_bot(bot, task)``, ``await server.close()``.
+``point_discord_at`` must be active when the bot logs in (discord.py builds each URL when a Route is made).
+
+The guild: @everyone (id == guild id), "Admin" (Manage Server), "Moderator" (no Manage Server); channels
+"general" and "ask"; members: the bot, "owner" (guild owner), "admin" (Admin), "alice" (no role), "bob"
+(Moderator). Address them by name or id: ``server.guild.member("alice").id``, ``server.guild.channel("ask")``.
+"""
+
+from .harness import loopback_discord, point_discord_at, running_bot, start_bot, stop_bot
+from .records import (
+    Ack,
+    CommandNotPermitted,
+    CommandNotSynced,
+    InteractionFailed,
+    InteractionHandle,
+    RecordedRequest,
+    RequestError,
+    Send,
+)
+from .server import LoopbackDiscord
+from .world import FakeChannel, FakeGuild, FakeRole, FakeUser
+
+__all__ = [
+    "Ack",
+    "CommandNotPermitted",
+    "CommandNotSynced",
+    "FakeChannel",
+    "FakeGuild",
+    "FakeRole",
+    "FakeUser",
+    "InteractionFailed",
+    "InteractionHandle",
+    "LoopbackDiscord",
+    "RecordedRequest",
+    "RequestError",
+    "Send",
+    "loopback_discord",
+    "point_discord_at",
+    "running_bot",
+    "start_bot",
+    "stop_bot",
+]

@@ -1,0 +1,302 @@
+"""The fake guild: users, roles, channels, members, and permissions computed from roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ids import snowflake
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions).
+CREATE_INSTANT_INVITE = 1 << 0
+KICK_MEMBERS = 1 << 1
+BAN_MEMBERS = 1 << 2
+ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
+USE_EXTERNAL_EMOJIS = 1 << 18
+CHANGE_NICKNAME = 1 << 26
+USE_APPLICATION_COMMANDS = 1 << 31
+SEND_MESSAGES_IN_THREADS = 1 << 38
+ALL_PERMISSIONS = (1 << 51) - 1
+
+EVERYONE_PERMISSIONS = (
+    CREATE_INSTANT_INVITE
+    | ADD_REACTIONS
+    | VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_EXTERNAL_EMOJIS
+    | CHANGE_NICKNAME
+    | USE_APPLICATION_COMMANDS
+    | SEND_MESSAGES_IN_THREADS
+)
+ADMIN_ROLE_PERMISSIONS = MANAGE_GUILD | MANAGE_CHANNELS | MANAGE_MESSAGES | MENTION_EVERYONE | KICK_MEMBERS | BAN_MEMBERS
+MODERATOR_ROLE_PERMISSIONS = MANAGE_MESSAGES | KICK_MEMBERS
+
+JOINED_AT = "2026-01-01T00:00:00+00:00"
+
+
+@dataclass
+class FakeRole:
+    id: int
+    name: str
+    permissions: int
+    position: int
+    mentionable: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "permissions": str(self.permissions),
+            "position": self.position,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "managed": False,
+            "mentionable": self.mentionable,
+            "icon": None,
+            "unicode_emoji": None,
+            "flags": 0,
+        }
+
+
+@dataclass
+class FakeUser:
+    id: int
+    name: str
+    bot: bool = False
+    role_ids: list[int] = field(default_factory=list)
+
+    def user_payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "username": self.name,
+            "discriminator": "0",
+            "global_name": None if self.bot else self.name.capitalize(),
+            "avatar": None,
+            "public_flags": 0,
+        }
+        if self.bot:
+            data["bot"] = True
+        return data
+
+    def member_payload(self, *, with_user: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "roles": [str(r) for r in self.role_ids],
+            "nick": None,
+            "avatar": None,
+            "joined_at": JOINED_AT,
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
+        if with_user:
+            data["user"] = self.user_payload()
+        return data
+
+
+@dataclass
+class FakeChannel:
+    id: int
+    name: str
+    guild_id: int
+    position: int
+    type: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild_id),
+            "name": self.name,
+            "position": self.position,
+            "permission_overwrites": [],
+            "topic": None,
+            "nsfw": False,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "parent_id": None,
+            "flags": 0,
+        }
+
+
+class FakeGuild:
+    """One guild with an @everyone role (id == guild id), "Admin" (Manage Server) and "Moderator" roles,
+    text channels and members. Members are addressed by name ("alice") or id everywhere."""
+
+    def __init__(self, *, bot: FakeUser, name: str = "Loopback Guild", channels: tuple[str, ...] = ("general", "ask")):
+        self.id = snowflake()
+        self.name = name
+        self.roles: dict[str, FakeRole] = {}
+        self.channels: dict[str, FakeChannel] = {}
+        self.members: dict[str, FakeUser] = {}
+        self.add_role("@everyone", EVERYONE_PERMISSIONS, role_id=self.id, position=0)
+        self.add_role("Admin", ADMIN_ROLE_PERMISSIONS, position=2, mentionable=True)
+        self.add_role("Moderator", MODERATOR_ROLE_PERMISSIONS, position=1, mentionable=True)
+        for channel in channels:
+            self.add_channel(channel)
+        self.bot = bot
+        self.members[bot.name] = bot
+        owner = self.add_member("owner")
+        self.owner_id = owner.id
+        self.add_member("admin", roles=["Admin"])
+        self.add_member("alice")
+        self.add_member("bob", roles=["Moderator"])
+
+    # ----------------------------------------------------------------- building
+    def add_role(
+        self, name: str, permissions: int, *, role_id: int | None = None, position: int | None = None, mentionable: bool = False
+    ) -> FakeRole:
+        role = FakeRole(
+            id=role_id or snowflake(),
+            name=name,
+            permissions=permissions,
+            position=len(self.roles) if position is None else position,
+            mentionable=mentionable,
+        )
+        self.roles[name] = role
+        return role
+
+    def add_channel(self, name: str) -> FakeChannel:
+        channel = FakeChannel(id=snowflake(), name=name, guild_id=self.id, position=len(self.channels))
+        self.channels[name] = channel
+        return channel
+
+    def add_member(self, name: str, *, roles: list[str] | tuple[str, ...] = ()) -> FakeUser:
+        user = FakeUser(id=snowflake(), name=name, role_ids=[self.roles[r].id for r in roles])
+        self.members[name] = user
+        return user
+
+    def set_roles(self, member: str | int, roles: list[str] | tuple[str, ...]) -> None:
+        """Replaces a member's roles (by role name). Takes effect for the next dispatched event."""
+        self.member(member).role_ids = [self.roles[r].id for r in roles]
+
+    # ----------------------------------------------------------------- lookups
+    def member(self, who: str | int | FakeUser) -> FakeUser:
+        if isinstance(who, FakeUser):
+            return who
+        if isinstance(who, str) and who in self.members:
+            return self.members[who]
+        for user in self.members.values():
+            if str(user.id) == str(who):
+                return user
+        raise KeyError(f"no member {who!r} in the loopback guild (known: {sorted(self.members)})")
+
+    def find_member(self, user_id: int | str) -> FakeUser | None:
+        for user in self.members.values():
+            if str(user.id) == str(user_id):
+                return user
+        return None
+
+    def channel(self, which: str | int | FakeChannel) -> FakeChannel:
+        if isinstance(which, FakeChannel):
+            return which
+        if isinstance(which, str) and which in self.channels:
+            return self.channels[which]
+        for channel in self.channels.values():
+            if str(channel.id) == str(which):
+                return channel
+        raise KeyError(f"no channel {which!r} in the loopback guild (known: {sorted(self.channels)})")
+
+    def find_channel(self, channel_id: int | str) -> FakeChannel | None:
+        for channel in self.channels.values():
+            if str(channel.id) == str(channel_id):
+                return channel
+        return None
+
+    def role(self, which: str | int) -> FakeRole:
+        if isinstance(which, str) and which in self.roles:
+            return self.roles[which]
+        for role in self.roles.values():
+            if str(role.id) == str(which):
+                return role
+        raise KeyError(f"no role {which!r} in the loopback guild")
+
+    def find_role(self, role_id: int | str) -> FakeRole | None:
+        for role in self.roles.values():
+            if str(role.id) == str(role_id):
+                return role
+        return None
+
+    # ------------------------------------------------------------- permissions
+    def permissions_for(self, who: str | int | FakeUser) -> int:
+        """Guild-level permissions as Discord computes them: @everyone | roles; owner or ADMINISTRATOR -> all.
+        (Channels carry no overwrites, so channel permissions equal these.)"""
+        user = self.member(who)
+        if user.id == self.owner_id:
+            return ALL_PERMISSIONS
+        perms = self.roles["@everyone"].permissions
+        for role_id in user.role_ids:
+            role = self.find_role(role_id)
+            if role is not None:
+                perms |= role.permissions
+        if perms & ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        return perms
+
+    # ---------------------------------------------------------------- payloads
+    def interaction_member_payload(self, who: str | int | FakeUser) -> dict[str, Any]:
+        user = self.member(who)
+        data = user.member_payload()
+        data["permissions"] = str(self.permissions_for(user))
+        return data
+
+    def guild_create_payload(self, *, all_members: bool) -> dict[str, Any]:
+        members = list(self.members.values()) if all_members else [self.bot]
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 1,
+            "explicit_content_filter": 0,
+            "roles": [r.payload() for r in self.roles.values()],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "preferred_locale": "en-US",
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "joined_at": JOINED_AT,
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.members),
+            "voice_states": [],
+            "members": [m.member_payload() for m in members],
+            "channels": [c.payload() for c in self.channels.values()],
+            "threads": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
