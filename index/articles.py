@@ -43,6 +43,20 @@ def _is_url(value: str | None) -> bool:
     return bool(value) and urlparse(value).scheme in ("http", "https") and bool(urlparse(value).netloc)
 
 
+_DATELINE = re.compile(
+    r"^(?:[A-ZÀ-Ý][\w' -]{1,40}(?:\([^)]{1,30}\))?,\s*)?"  # optional place: "PARIS, " or "Lyon (AFP), "
+    r"((?:\d{1,2}(?:er)?\s+[A-Za-zéûÉÛ]+\.?\s+\d{4})|(?:[A-Z][a-z]+\.?\s+\d{1,2},\s+\d{4}))\b"
+)
+
+
+def dateline(text: str) -> str | None:
+    """The date a news text opens with ("22 mai 2012. - ...", "PARIS, May 3, 2025 —"), if any."""
+    for para in text.split("\n\n", 2)[:2]:
+        if m := _DATELINE.match(para):
+            return parse_date(m.group(1))
+    return None
+
+
 def _title_from(text: str, fallback: str) -> str:
     first = text.split("\n\n", 1)[0].strip()
     m = _FIRST_SENTENCE.match(first)
@@ -75,7 +89,7 @@ def make_article(
         url = None
     if source is None and url:
         source = urlparse(url).netloc.removeprefix("www.")
-    date = parse_date(meta.get("date"))
+    date = parse_date(meta.get("date")) or dateline(body)
     lang = str(meta.get("lang") or "").strip().lower()[:2] or detect_language(f"{title}\n{body}")
     author = str(meta.get("author") or "").strip() or None
     return Article(
@@ -190,8 +204,11 @@ def extract_html(html: str, *, url: str | None = None) -> tuple[dict, str]:
     """Return (metadata, main text) of an HTML page, paragraphs kept, with trafilatura."""
     import trafilatura
 
+    # Dates only from the page's metadata: htmldate's extensive search guesses from any number in the
+    # text (a 2012 article came out as 2004-01-01); a dateline at the top of the text is read instead.
     doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, favor_recall=True, include_comments=False, include_tables=True
+        html, url=url, with_metadata=True, favor_recall=True, include_comments=False, include_tables=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None:
         return {}, ""

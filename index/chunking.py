@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 # Words that end with a period without ending a sentence (compared lower-cased, without the period).
 ABBREVIATIONS = frozenset(
-    ["m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "drs", "pr", "prof", "me", "mgr", "st", "ste", "sr", "jr", "mr", "mrs", "ms", "messrs", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "etc", "cf", "ex", "p", "pp", "vol", "no", "nos", "art", "chap", "fig", "ed", "eds", "env", "av", "apr", "approx", "vs", "viz", "al", "inc", "ltd", "co", "corp", "dept", "est", "min", "max", "jan", "janv", "fev", "fevr", "févr", "mar", "avr", "juil", "sept", "oct", "nov", "dec", "déc", "feb", "aug", "sep", "bd", "av", "ave", "blvd", "rd"]
+    ["m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "drs", "pr", "prof", "me", "mgr", "st", "ste", "sr", "jr", "mr", "mrs", "ms", "messrs", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "etc", "cf", "ex", "ed", "eds", "env", "av", "apr", "approx", "vs", "viz", "al", "inc", "ltd", "co", "corp", "dept", "jan", "janv", "fev", "fevr", "févr", "mar", "avr", "juil", "sept", "oct", "nov", "dec", "déc", "feb", "aug", "sep", "bd", "av", "ave", "blvd", "rd"]
 )
+# Abbreviations that only hold before a number: "No. 5", "p. 12", "art. 49" (but "said no. Then").
+NUMBER_ABBREVIATIONS = frozenset(["no", "nos", "p", "pp", "vol", "art", "chap", "fig", "n"])
 _CLOSERS = "\"'»”’)]"
 _OPENERS = "\"«“‘([¿¡—–-"
 # Sentence-final punctuation, then closing quotes or brackets (French puts a space before »).
@@ -28,6 +30,9 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     last = word.rsplit(".", 1)[-1].rsplit("-", 1)[-1]
     if last.lower() in ABBREVIATIONS:
         return True
+    if last.lower() in NUMBER_ABBREVIATIONS:
+        nxt = text[dot + 1 : dot + 3].strip()
+        return bool(nxt) and nxt[0].isdigit()
     # Initials and dotted acronyms: "J.", "J.-C.", "U.S.", "p.ex."
     return (len(last) == 1 and last.isalpha()) or "." in word.strip(".")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ _DATE_Q = re.compile(r"\b(quand|when|en quelle annee|quelle annee|quelle date|wh
                      r"in what year|depuis quand|a quelle (date|epoque|periode))\b")  # fmt: skip
 _WHO_Q = re.compile(r"\b(qui|who|whom|whose|par qui|by whom)\b")
 _WHERE_Q = re.compile(r"\b(ou|where|dans quel(le)? (pays|ville|region))\b")
-_HAS_NUMBER = re.compile(r"\d")
+_HAS_NUMBER = re.compile(r"\d|\b(milliers?|millions?|milliards?|billions?|thousands?|hundreds?|dozens?|douzaines?|"
+                         r"centaines?|dizaines?|trillions?)\b", re.IGNORECASE)
 _HAS_DATE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
                        r"octobre|novembre|decembre|january|february|march|april|may|june|july|august|september|"
                        r"october|november|december)\b")  # fmt: skip
@@ -60,9 +62,9 @@ def coverage(terms: QuestionTerms, text: str, lang: str | None) -> float:
     return sum(w for s, w in terms.weights.items() if s in present) / terms.total
 
 
-def _sentence_score(terms: QuestionTerms, text: str, lang: str | None, index: int) -> float:
-    present = {t for _, _, t in analyze_spans(text, lang)}
-    score = sum(w for s, w in terms.weights.items() if s in present) / terms.total
+def _sentence_score(terms: QuestionTerms, present: set[str], local: dict[str, float], text: str,
+                    index: int) -> float:  # fmt: skip
+    score = sum(w * local[s] for s, w in terms.weights.items() if s in present) / terms.total
     folded = fold(text)
     if terms.wants_number and _HAS_NUMBER.search(text):
         score += 0.15
@@ -80,17 +82,23 @@ def choose_quote(
     article_text: str,
     article: ArticleRef,
     score: float,
-) -> Quote | None:
-    """Return the best one or two consecutive sentences of `passage` as a verified quote, or None.
+) -> tuple[Quote | None, float]:
+    """Return the best one or two consecutive sentences of `passage` as a verified quote, and its score.
 
     The quote is cut from the stored article text by offsets and checked to be exactly that text, so what
     is shown can never differ from the article.
     """
     sentences = list(passage.sentences)
     if not sentences:
-        return None
+        return None, 0.0
     texts = [article_text[s:e] for s, e in sentences]
-    scores = [_sentence_score(terms, t, passage.lang, i) for i, t in enumerate(texts)]
+    stems = [{t for _, _, t in analyze_spans(x, passage.lang)} for x in texts]
+    # A question term found in every sentence (the story's subject) tells sentences apart less than a term
+    # found in one: weigh each term by its rarity among this passage's sentences too.
+    n = len(texts)
+    local = {s: math.log(1 + (n + 1) / (0.5 + sum(s in st for st in stems))) / math.log(1 + (n + 1) / 0.5)
+             for s in terms.weights}  # fmt: skip
+    scores = [_sentence_score(terms, stems[i], local, t, i) for i, t in enumerate(texts)]
     best = max(range(len(sentences)), key=lambda i: scores[i])
     start, end = sentences[best]
     words = len(texts[best].split())
@@ -102,7 +110,7 @@ def choose_quote(
             start, end = min(start, sentences[n][0]), max(end, sentences[n][1])
     text = article_text[start:end]
     if not text or text not in passage.text or article_text[start:end] != text:
-        return None
+        return None, 0.0
     return Quote(
         text=text,
         start=start,
@@ -111,7 +119,7 @@ def choose_quote(
         passage_id=passage.id,
         article=article,
         highlights=highlight_spans(terms, text, passage.lang),
-    )
+    ), scores[best]
 
 
 def highlight_spans(terms: QuestionTerms, text: str, lang: str | None) -> tuple[tuple[int, int], ...]:

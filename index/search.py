@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,9 @@ class SearchConfig:
     more: int = 6  # quotes kept for the "More" button
     fusion: str = "convex"  # or "rrf" (reciprocal rank fusion, kept as an evaluation baseline)
     ranking_depth: int = 20  # article ids kept in Answer.ranking, for evaluation
+    rerank_depth: int = 30  # passages re-ranked by their best sentence
+    sentence_weight: float = 0.6
+    min_relative_score: float = 0.6  # later quotes must score at least this share of the first
 
     def weight(self, lang: str) -> float:
         return self.dense_weight.get(lang, self.dense_weight.get("*", 0.3))
@@ -276,30 +279,41 @@ class Engine:
         lang = detect_language(question)
         hint = question_dates(question) if filters is None or not (filters.since or filters.until) else None
         cands = self._retrieve(snap, question, lang, self._mask(snap, filters), hint)
-        ranked = self._diverse(snap, cands, max(self.config.ranking_depth, k + self.config.more + 4))
-        top = ranked[: k + self.config.more + 4]
-        passages = snap.passages(c.pid for c in top)
         terms = question_terms(question, lang, None)
         terms = question_terms(question, lang, self._idf(snap, list(terms.weights)))
-
-        confidence = self._confidence(snap, terms, top[0], passages) if top else 0.0
-        quotes: list[Quote] = []
-        for cand in top:
+        # Re-rank the best passages by how well their best sentence answers: the passage that holds the
+        # answer usually has one sentence that covers the question, not just the same topic words.
+        pool = cands[: self.config.rerank_depth]
+        passages = snap.passages(c.pid for c in pool)
+        chosen: dict[int, Quote | None] = {}
+        final: dict[int, float] = {}
+        for cand in pool:
             p = passages.get(cand.pid)
             if p is None:
                 continue
-            ref = snap.articles[p.article_id]
-            quote = choose_quote(terms, p, snap.article_text(p.article_id), ref, cand.fused)
+            quote, sentence = choose_quote(terms, p, snap.article_text(p.article_id), snap.articles[p.article_id],
+                                           cand.fused)  # fmt: skip
+            chosen[cand.pid] = quote
+            final[cand.pid] = cand.fused + self.config.sentence_weight * sentence
+        pool = sorted((c for c in pool if c.pid in final), key=lambda c: -final[c.pid])
+        ranked = self._diverse(snap, pool + cands[self.config.rerank_depth :],
+                               max(self.config.ranking_depth, k + self.config.more))  # fmt: skip
+        confidence = self._confidence(snap, terms, ranked[0], passages) if ranked else 0.0
+        quotes: list[Quote] = []
+        for cand in ranked:
+            quote = chosen.get(cand.pid)
             if quote is None or self._is_duplicate(quote, quotes):
                 continue
-            quotes.append(quote)
+            if quotes and final[cand.pid] < self.config.min_relative_score * quotes[0].score:
+                break  # the rest is much weaker than the best: related at most, not an answer
+            quotes.append(replace(quote, score=final[cand.pid]))
             if len(quotes) >= k + self.config.more:
                 break
         answered = bool(quotes) and confidence >= self.config.min_confidence
         related: list[ArticleRef] = []
         if not answered:
             seen = set()
-            for cand in top:
+            for cand in ranked:
                 aid = int(snap.row_article[cand.row])
                 if aid not in seen:
                     seen.add(aid)

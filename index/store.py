@@ -101,9 +101,9 @@ def new_faiss_index(dimension: int, expected: int, ann_threshold: int, train: np
     """
     import faiss
 
-    if expected < ann_threshold or train is None or len(train) < 1000:
+    nlist = int(min(65536, max(8, 2 * math.sqrt(expected))))
+    if expected < ann_threshold or train is None or len(train) < 4 * nlist:
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)), "flat"
-    nlist = int(min(65536, max(64, 2 * math.sqrt(expected))))
     quantizer = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
@@ -115,7 +115,7 @@ def new_faiss_index(dimension: int, expected: int, ann_threshold: int, train: np
 
 
 def ivf_nprobe(nlist: int) -> int:
-    return max(16, nlist // 12)
+    return min(nlist, max(16, nlist // 12))
 
 
 def faiss_type(index) -> str:

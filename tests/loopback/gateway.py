@@ -77,7 +77,9 @@ class GatewayMixin:
         conn = GatewayConnection(ws, dict(request.query))
         self._connections.add(conn)
         self.gateway_connects.append({"query": dict(request.query), "time": time.monotonic()})
-        await conn.send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}, "s": None, "t": None})
+        await conn.send(
+            {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}, "s": None, "t": None}
+        )
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -103,7 +105,9 @@ class GatewayMixin:
         await self._notify()
         await conn.close(code, reason)
 
-    async def _on_gateway_frame(self: LoopbackDiscord, conn: GatewayConnection, frame: dict[str, Any]) -> None:
+    async def _on_gateway_frame(
+        self: LoopbackDiscord, conn: GatewayConnection, frame: dict[str, Any]
+    ) -> None:
         op, d = frame.get("op"), frame.get("d")
         if op == 1:  # HEARTBEAT
             self.heartbeats.append(time.monotonic())
@@ -137,7 +141,9 @@ class GatewayMixin:
         if not isinstance(intents, int) or intents < 0:
             await self._gateway_close(conn, 4013, "Invalid intent(s).")
             return
-        refused = [n for n, bit in PRIVILEGED_INTENTS.items() if intents & bit and n not in self.privileged_intents]
+        refused = [
+            n for n, bit in PRIVILEGED_INTENTS.items() if intents & bit and n not in self.privileged_intents
+        ]
         if refused:
             self.refused_intents.append(refused)
             await self._gateway_close(conn, 4014, "Disallowed intent(s).")
@@ -169,7 +175,9 @@ class GatewayMixin:
             ready["shard"] = d["shard"]
         await self._send_dispatch(session, "READY", ready)
         if intents & INTENT_GUILDS:
-            payload = self.guild.guild_create_payload(all_members=bool(intents & INTENT_GUILD_MEMBERS))
+            # Like Discord: the member list is complete only with the presences intent (small guild); otherwise
+            # it holds the bot itself and discord.py asks for the rest with op 8 if it has the members intent.
+            payload = self.guild.guild_create_payload(all_members=bool(intents & INTENT_GUILD_PRESENCES))
             await self._send_dispatch(session, "GUILD_CREATE", payload)
         await self._notify()
 

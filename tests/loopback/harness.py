@@ -43,7 +43,9 @@ async def loopback_discord(**kwargs: Any) -> AsyncIterator[LoopbackDiscord]:
             yield server
 
 
-async def start_bot(bot: discord.Client, server: LoopbackDiscord, *, ready_timeout: float = 10.0) -> asyncio.Task[None]:
+async def start_bot(
+    bot: discord.Client, server: LoopbackDiscord, *, ready_timeout: float = 10.0
+) -> asyncio.Task[None]:
     """Starts ``bot.start(server.token)`` as a task and returns it once the bot dispatched ``on_ready``.
 
     If the bot fails to start (bad token, 4014, a crash in setup_hook) the bot is closed and the exception
@@ -60,7 +62,9 @@ async def start_bot(bot: discord.Client, server: LoopbackDiscord, *, ready_timeo
     task: asyncio.Task[None] = asyncio.create_task(bot.start(server.token), name="loopback-bot")
     waiter = asyncio.create_task(_wait_ready(bot, ready, add_listener is not None), name="loopback-ready")
     try:
-        done, _ = await asyncio.wait({task, waiter}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {task, waiter}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         waiter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -85,9 +89,13 @@ async def _wait_ready(bot: discord.Client, ready: asyncio.Event, via_listener: b
         await asyncio.sleep(0.01)
 
 
-async def stop_bot(bot: discord.Client, task: asyncio.Task[None], *, reraise: bool = True, timeout: float = 5.0) -> None:
-    """Closes the bot, then waits for its ``start`` task. Re-raises what the task raised, if anything."""
+async def stop_bot(
+    bot: discord.Client, task: asyncio.Task[None], *, reraise: bool = True, timeout: float = 5.0
+) -> None:
+    """Closes the bot, stops its views (their timeout timers are tasks ``close()`` leaves behind), then waits
+    for its ``start`` task. Re-raises what the task raised, if anything."""
     await bot.close()
+    _stop_views(bot)
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout)
     except asyncio.TimeoutError:
@@ -100,8 +108,23 @@ async def stop_bot(bot: discord.Client, task: asyncio.Task[None], *, reraise: bo
             raise
 
 
+def _stop_views(bot: discord.Client) -> None:
+    store = getattr(getattr(bot, "_connection", None), "_view_store", None)
+    if store is None:
+        return
+    views: list[Any] = list(getattr(store, "_synced_message_views", {}).values())
+    views += list(getattr(store, "_modals", {}).values())
+    for items in getattr(store, "_views", {}).values():
+        views += [getattr(item, "view", None) for item in items.values()]
+    for view in views:
+        if view is not None and hasattr(view, "stop"):
+            view.stop()
+
+
 @contextlib.asynccontextmanager
-async def running_bot(bot: ClientT, server: LoopbackDiscord, *, ready_timeout: float = 10.0) -> AsyncIterator[ClientT]:
+async def running_bot(
+    bot: ClientT, server: LoopbackDiscord, *, ready_timeout: float = 10.0
+) -> AsyncIterator[ClientT]:
     """``async with running_bot(bot, server): ...``: the bot is connected and ready inside the block and
     closed (its task awaited) at the end. Construct the bot with ``guild_ready_timeout=0.05``."""
     task = await start_bot(bot, server, ready_timeout=ready_timeout)

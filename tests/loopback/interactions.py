@@ -55,20 +55,38 @@ class InteractionsMixin:
         if rtype not in _ALLOWED_CALLBACKS.get(h.type, set()):
             raise ApiError(
                 400,
-                form_error({"type": {"_errors": [{"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": f"Response type {rtype} is invalid for interaction type {h.type}"}]}}),
+                form_error(
+                    {
+                        "type": {
+                            "_errors": [
+                                {
+                                    "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                                    "message": f"Response type {rtype} is invalid for interaction type {h.type}",
+                                }
+                            ]
+                        }
+                    }
+                ),
             )
         flags = int(data.get("flags") or 0)
         channel = self.guild.channel(h.channel_id)
         resource_msg: dict[str, Any] | None = None
 
         if rtype == 4:
-            error = validate_message({**data, "attachments": data.get("attachments") or rec.files}, prefix=["data"])
+            error = validate_message(
+                {**data, "attachments": data.get("attachments") or rec.files}, prefix=["data"]
+            )
             if error is not None:
                 raise ApiError(400, error)
             h.ack = Ack(4, flags, data, elapsed)
             msg = self._new_message(
-                channel, self.bot, data, files=rec.files, msg_type=20 if h.type == 2 else 19,
-                flags=flags & RESPONSE_FLAGS, interaction=h,
+                channel,
+                self.bot,
+                data,
+                files=rec.files,
+                msg_type=20 if h.type == 2 else 19,
+                flags=flags & RESPONSE_FLAGS,
+                interaction=h,
             )
             ephemeral = bool(flags & FLAG_EPHEMERAL)
             self._store(msg, visible=not ephemeral)
@@ -80,8 +98,12 @@ class InteractionsMixin:
         elif rtype == 5:
             h.ack = Ack(5, flags, data or None, elapsed)
             msg = self._new_message(
-                channel, self.bot, {}, msg_type=20 if h.type == 2 else 19,
-                flags=(flags & FLAG_EPHEMERAL) | FLAG_LOADING, interaction=h,
+                channel,
+                self.bot,
+                {},
+                msg_type=20 if h.type == 2 else 19,
+                flags=(flags & FLAG_EPHEMERAL) | FLAG_LOADING,
+                interaction=h,
             )
             ephemeral = bool(flags & FLAG_EPHEMERAL)
             self._store(msg, visible=not ephemeral)
@@ -131,12 +153,22 @@ class InteractionsMixin:
     def _validate_modal(data: dict[str, Any]) -> dict[str, Any] | None:
         problems: dict[str, Any] = {}
         if not data.get("custom_id") or len(data.get("custom_id") or "") > 100:
-            problems["custom_id"] = {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be between 1 and 100 in length."}]}
+            problems["custom_id"] = {
+                "_errors": [
+                    {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be between 1 and 100 in length."}
+                ]
+            }
         if not data.get("title") or len(data.get("title") or "") > 45:
-            problems["title"] = {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be between 1 and 45 in length."}]}
+            problems["title"] = {
+                "_errors": [
+                    {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be between 1 and 45 in length."}
+                ]
+            }
         comps = data.get("components") or []
         if not 1 <= len(comps) <= 5:
-            problems["components"] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 5 in length."}]}
+            problems["components"] = {
+                "_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 5 in length."}]
+            }
         return form_error({"data": problems}) if problems else None
 
     def _handle_by_webhook(self: LoopbackDiscord, app: str, token: str) -> InteractionHandle:
@@ -166,7 +198,15 @@ class InteractionsMixin:
             return (200, msg) if wait else (204, None)
         flags = int(payload.get("flags") or 0) & RESPONSE_FLAGS
         channel = self.guild.channel(h.channel_id)
-        msg = self._new_message(channel, self.bot, payload, files=rec.files, msg_type=19 if h.type != 2 else 20, flags=flags, interaction=h)
+        msg = self._new_message(
+            channel,
+            self.bot,
+            payload,
+            files=rec.files,
+            msg_type=19 if h.type != 2 else 20,
+            flags=flags,
+            interaction=h,
+        )
         ephemeral = bool(flags & FLAG_EPHEMERAL)
         self._store(msg, visible=not ephemeral)
         h.followups.append(msg)
@@ -182,7 +222,9 @@ class InteractionsMixin:
             return self.messages.get(h.component_message_id)
         return None
 
-    async def _webhook_message(self: LoopbackDiscord, rec: RecordedRequest, app: str, token: str, mid: str) -> tuple[int, Any]:
+    async def _webhook_message(
+        self: LoopbackDiscord, rec: RecordedRequest, app: str, token: str, mid: str
+    ) -> tuple[int, Any]:
         h = self._handle_by_webhook(app, token)
         if mid == "@original":
             msg = self._original_target(h)
@@ -223,7 +265,9 @@ class InteractionsMixin:
             raise ApiError.of(404, 10004, "Unknown Guild")
         return int(gid)
 
-    async def _put_commands(self: LoopbackDiscord, rec: RecordedRequest, app: str, gid: str | None = None) -> tuple[int, Any]:
+    async def _put_commands(
+        self: LoopbackDiscord, rec: RecordedRequest, app: str, gid: str | None = None
+    ) -> tuple[int, Any]:
         scope = self._scope(app, gid)
         payload = rec.json
         self.command_syncs.append((scope, copy.deepcopy(payload), time.monotonic()))
@@ -260,7 +304,9 @@ class InteractionsMixin:
         self.commands[scope] = out
         return 200, out
 
-    async def _get_commands(self: LoopbackDiscord, rec: RecordedRequest, app: str, gid: str | None = None) -> tuple[int, Any]:
+    async def _get_commands(
+        self: LoopbackDiscord, rec: RecordedRequest, app: str, gid: str | None = None
+    ) -> tuple[int, Any]:
         return 200, self.commands.get(self._scope(app, gid), [])
 
     # ============================================================================ test-side actions
@@ -295,14 +341,18 @@ class InteractionsMixin:
             return False
         return True
 
-    def _convert_option(self: LoopbackDiscord, spec: dict[str, Any], value: Any, resolved: dict[str, dict[str, Any]]) -> Any:
+    def _convert_option(
+        self: LoopbackDiscord, spec: dict[str, Any], value: Any, resolved: dict[str, dict[str, Any]]
+    ) -> Any:
         otype, name = spec["type"], spec["name"]
         if otype == 3:
             assert isinstance(value, str), f"option {name} is a string, got {value!r}"
             assert len(value) >= spec.get("min_length", 0), f"option {name} shorter than min_length"
             assert len(value) <= spec.get("max_length", 6000), f"option {name} longer than max_length"
         elif otype in (4, 10):
-            assert isinstance(value, (int, float)) and not isinstance(value, bool), f"option {name}: number expected"
+            assert isinstance(value, (int, float)) and not isinstance(value, bool), (
+                f"option {name}: number expected"
+            )
             if otype == 4:
                 assert isinstance(value, int), f"option {name} is an integer, got {value!r}"
             if "min_value" in spec:
@@ -323,8 +373,12 @@ class InteractionsMixin:
             types = spec.get("channel_types")
             assert not types or ch.type in types, f"option {name} does not accept channel type {ch.type}"
             resolved.setdefault("channels", {})[str(ch.id)] = {
-                "id": str(ch.id), "name": ch.name, "type": ch.type, "permissions": str(self.guild.permissions_for(self.bot)),
-                "guild_id": str(self.guild.id), "parent_id": None,
+                "id": str(ch.id),
+                "name": ch.name,
+                "type": ch.type,
+                "permissions": str(self.guild.permissions_for(self.bot)),
+                "guild_id": str(self.guild.id),
+                "parent_id": None,
             }
             value = str(ch.id)
         elif otype in (8, 9):
@@ -335,18 +389,26 @@ class InteractionsMixin:
             raise NotImplementedError(f"loopback: option type {otype} ({name}) is not supported")
         choices = spec.get("choices")
         if choices:
-            assert value in [c["value"] for c in choices], f"option {name}={value!r} is not one of its choices"
+            assert value in [c["value"] for c in choices], (
+                f"option {name}={value!r} is not one of its choices"
+            )
         return value
 
     def _build_options(
-        self: LoopbackDiscord, specs: list[dict[str, Any]], path: list[str], values: dict[str, Any], focused: str | None
+        self: LoopbackDiscord,
+        specs: list[dict[str, Any]],
+        path: list[str],
+        values: dict[str, Any],
+        focused: str | None,
     ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
         if path:
             sub = next((s for s in specs if s["name"] == path[0] and s["type"] in (1, 2)), None)
             assert sub is not None, f"no subcommand {path[0]!r}; declared: {[s['name'] for s in specs]}"
             inner, resolved = self._build_options(sub.get("options") or [], path[1:], values, focused)
             return [{"name": sub["name"], "type": sub["type"], "options": inner}], resolved
-        assert not any(s["type"] in (1, 2) for s in specs), "this command has subcommands: invoke it as 'command sub'"
+        assert not any(s["type"] in (1, 2) for s in specs), (
+            "this command has subcommands: invoke it as 'command sub'"
+        )
         by_name = {s["name"]: s for s in specs}
         options: list[dict[str, Any]] = []
         resolved: dict[str, dict[str, Any]] = {}
@@ -356,7 +418,9 @@ class InteractionsMixin:
             if key == focused:
                 options.append({"name": key, "type": spec["type"], "value": str(value), "focused": True})
             else:
-                options.append({"name": key, "type": spec["type"], "value": self._convert_option(spec, value, resolved)})
+                options.append(
+                    {"name": key, "type": spec["type"], "value": self._convert_option(spec, value, resolved)}
+                )
         if focused is None:
             missing = [s["name"] for s in specs if s.get("required") and s["name"] not in values]
             assert not missing, f"required options missing: {missing}"
@@ -365,12 +429,19 @@ class InteractionsMixin:
             assert by_name[focused].get("autocomplete"), f"option {focused!r} has no autocomplete"
         return options, resolved
 
-    def _command_data(self: LoopbackDiscord, name: str, options: dict[str, Any] | None, user: FakeUser, focused: str | None) -> dict[str, Any]:
+    def _command_data(
+        self: LoopbackDiscord, name: str, options: dict[str, Any] | None, user: FakeUser, focused: str | None
+    ) -> dict[str, Any]:
         parts = name.strip().lstrip("/").split()
         cmd, scope = self._find_command(parts[0])
         self._check_permitted(cmd, user)
         opts, resolved = self._build_options(cmd.get("options") or [], parts[1:], options or {}, focused)
-        data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": cmd.get("type", 1), "options": opts}
+        data: dict[str, Any] = {
+            "id": cmd["id"],
+            "name": cmd["name"],
+            "type": cmd.get("type", 1),
+            "options": opts,
+        }
         if resolved:
             data["resolved"] = resolved
         if scope is not None:
@@ -387,6 +458,7 @@ class InteractionsMixin:
         channel: str | int,
         locale: str,
         message: dict[str, Any] | None = None,
+        component_message_id: int | None = None,
     ) -> InteractionHandle:
         ch = self.guild.channel(channel)
         iid = snowflake()
@@ -415,8 +487,16 @@ class InteractionsMixin:
         if message is not None:
             payload["message"] = copy.deepcopy(message)
         h = InteractionHandle(
-            server=self, id=iid, token=token, type=itype, name=name, user_id=user.id, channel_id=ch.id,
-            payload=payload, dispatched_at=time.monotonic(),
+            server=self,
+            id=iid,
+            token=token,
+            type=itype,
+            name=name,
+            user_id=user.id,
+            channel_id=ch.id,
+            payload=payload,
+            dispatched_at=time.monotonic(),
+            component_message_id=component_message_id,
         )
         self.interactions[iid] = h
         self._by_token[token] = h
@@ -444,7 +524,9 @@ class InteractionsMixin:
         ``permissions_override``). Returns immediately; wait with ``handle.wait_done()``."""
         member = self.guild.member(user)
         data = self._command_data(name, options, member, None)
-        return await self._dispatch_interaction(2, data, name=name, user=member, channel=channel, locale=locale)
+        return await self._dispatch_interaction(
+            2, data, name=name, user=member, channel=channel, locale=locale
+        )
 
     async def autocomplete(
         self: LoopbackDiscord,
@@ -462,7 +544,9 @@ class InteractionsMixin:
         member = self.guild.member(user)
         data = self._command_data(name, options, member, focused_option)
         h = await self._dispatch_interaction(4, data, name=name, user=member, channel=channel, locale=locale)
-        await self.wait_for(lambda: h.ack is not None or h.errors, timeout, what=f"autocomplete of /{name}", about=h)
+        await self.wait_for(
+            lambda: h.ack is not None or h.errors, timeout, what=f"autocomplete of /{name}", about=h
+        )
         if h.ack is None:
             raise InteractionFailed(f"autocomplete answer refused: {[e.body for e in h.errors]}")
         self.last_autocomplete = h
@@ -490,7 +574,11 @@ class InteractionsMixin:
         return None
 
     async def click_button(
-        self: LoopbackDiscord, message: dict[str, Any] | int | str, custom_id: str, *, user: str | int = "alice"
+        self: LoopbackDiscord,
+        message: dict[str, Any] | int | str,
+        custom_id: str,
+        *,
+        user: str | int = "alice",
     ) -> InteractionHandle:
         """Clicks a button on a bot message (INTERACTION_CREATE type 3, ``message`` = its current state)."""
         msg = self._message_for_component(message)
@@ -500,26 +588,87 @@ class InteractionsMixin:
         assert not comp.get("disabled"), f"button {custom_id!r} is disabled"
         member = self.guild.member(user)
         data = {"custom_id": custom_id, "component_type": 2}
-        h = await self._dispatch_interaction(
-            3, data, name=custom_id, user=member, channel=int(msg["channel_id"]), locale="en-US", message=msg
+        return await self._dispatch_interaction(
+            3,
+            data,
+            name=custom_id,
+            user=member,
+            channel=int(msg["channel_id"]),
+            locale="en-US",
+            message=msg,
+            component_message_id=int(msg["id"]),
         )
-        h.component_message_id = int(msg["id"])
-        return h
 
     async def choose(
-        self: LoopbackDiscord, message: dict[str, Any] | int | str, custom_id: str, values: list[str], *, user: str | int = "alice"
+        self: LoopbackDiscord,
+        message: dict[str, Any] | int | str,
+        custom_id: str,
+        values: list[str],
+        *,
+        user: str | int = "alice",
     ) -> InteractionHandle:
         """Picks ``values`` in a string select menu on a bot message (INTERACTION_CREATE type 3)."""
         msg = self._message_for_component(message)
         comp = self._find_component(msg.get("components") or [], custom_id)
-        assert comp is not None and comp.get("type") == 3, f"no string select {custom_id!r} on message {msg['id']}"
+        assert comp is not None and comp.get("type") == 3, (
+            f"no string select {custom_id!r} on message {msg['id']}"
+        )
         allowed = [o["value"] for o in comp.get("options") or []]
         assert all(v in allowed for v in values), f"values {values} not among {allowed}"
         assert comp.get("min_values", 1) <= len(values) <= comp.get("max_values", 1), "wrong number of values"
         member = self.guild.member(user)
         data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
-        h = await self._dispatch_interaction(
-            3, data, name=custom_id, user=member, channel=int(msg["channel_id"]), locale="en-US", message=msg
+        return await self._dispatch_interaction(
+            3,
+            data,
+            name=custom_id,
+            user=member,
+            channel=int(msg["channel_id"]),
+            locale="en-US",
+            message=msg,
+            component_message_id=int(msg["id"]),
         )
-        h.component_message_id = int(msg["id"])
-        return h
+
+    async def submit_modal(
+        self: LoopbackDiscord,
+        handle: InteractionHandle,
+        values: dict[str, str],
+        *,
+        user: str | int | None = None,
+    ) -> InteractionHandle:
+        """Fills and submits the modal the bot answered ``handle`` with (INTERACTION_CREATE type 5).
+        ``values`` maps text inputs' custom_ids to what the user typed."""
+        modal = handle.modal
+        assert modal is not None, "the bot did not answer this interaction with a modal (callback type 9)"
+        unknown = set(values)
+        rows: list[dict[str, Any]] = []
+        for comp in modal.get("components") or []:
+            inputs = [comp["component"]] if comp.get("type") == 18 else list(comp.get("components") or [])
+            filled = []
+            for text_input in inputs:
+                if text_input.get("type") != 4:
+                    continue
+                cid = text_input["custom_id"]
+                value = values.get(cid, "")
+                unknown.discard(cid)
+                assert value or not text_input.get("required", True), f"text input {cid!r} is required"
+                assert len(value) <= text_input.get("max_length", 4000), f"text input {cid!r} too long"
+                filled.append({"type": 4, "custom_id": cid, "value": value})
+            if comp.get("type") == 18 and filled:
+                rows.append({"type": 18, "id": comp.get("id", 0), "component": filled[0]})
+            elif filled:
+                rows.append({"type": 1, "components": filled})
+        assert not unknown, f"the modal has no text inputs {sorted(unknown)}"
+        member = self.guild.member(user if user is not None else handle.user_id)
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        message = self.messages.get(handle.component_message_id or 0)
+        return await self._dispatch_interaction(
+            5,
+            data,
+            name=modal["custom_id"],
+            user=member,
+            channel=handle.channel_id,
+            locale="en-US",
+            message=message,
+            component_message_id=handle.component_message_id,
+        )

@@ -197,21 +197,34 @@ class InteractionHandle:
 
     # ---------------------------------------------------------------- waiting
     async def wait_acked(self, timeout: float = 5.0) -> InteractionHandle:
-        await self.server.wait_for(lambda: self.ack is not None, timeout, what=f"an ack of interaction {self.name!r}")
+        await self.server.wait_for(
+            lambda: self.ack is not None, timeout, what=f"an ack of interaction {self.name!r}"
+        )
         return self
 
     async def wait_done(self, timeout: float = 5.0) -> InteractionHandle:
         """Waits until the bot answered (see ``done``). On timeout the error names what was recorded."""
-        await self.server.wait_for(lambda: self.done, timeout, what=f"an answer to interaction {self.name!r}", about=self)
+        await self.server.wait_for(
+            lambda: self.done, timeout, what=f"an answer to interaction {self.name!r}", about=self
+        )
         return self
 
     async def wait_error(self, timeout: float = 5.0) -> RequestError:
-        await self.server.wait_for(lambda: bool(self.errors), timeout, what=f"an error on interaction {self.name!r}")
+        await self.server.wait_for(
+            lambda: bool(self.errors), timeout, what=f"an error on interaction {self.name!r}"
+        )
         return self.errors[0]
 
     def summary(self) -> str:
-        ack = f"ack type {self.ack.type} flags {self.ack.flags} after {self.ack.elapsed:.3f}s" if self.ack else "no ack"
-        errs = "; ".join(f"{e.status}/{e.code} {e.request.method} {e.request.path}" for e in self.errors) or "none"
+        ack = (
+            f"ack type {self.ack.type} flags {self.ack.flags} after {self.ack.elapsed:.3f}s"
+            if self.ack
+            else "no ack"
+        )
+        errs = (
+            "; ".join(f"{e.status}/{e.code} {e.request.method} {e.request.path}" for e in self.errors)
+            or "none"
+        )
         return (
             f"interaction {self.name!r}: {ack}; original={'loading' if self.loading else bool(self.original)}; "
             f"followups={len(self.followups)}; errors: {errs}"

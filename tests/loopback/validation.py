@@ -124,7 +124,9 @@ def _check_embeds(errs: _Errors, embeds: Any) -> None:
         errs.max_len([*path, "author", "name"], (embed.get("author") or {}).get("name"), MAX_AUTHOR_NAME)
         total += embed_text_length(embed)
     if total > MAX_EMBED_TOTAL:
-        errs.add(["embeds"], "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
+        errs.add(
+            ["embeds"], "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}"
+        )
 
 
 def _check_interactive(errs: _Errors, comp: dict[str, Any], path: list[str | int], seen: set[str]) -> None:
@@ -134,7 +136,11 @@ def _check_interactive(errs: _Errors, comp: dict[str, Any], path: list[str | int
     if custom_id is not None:
         errs.max_len([*path, "custom_id"], custom_id, MAX_CUSTOM_ID)
         if custom_id in seen:
-            errs.add([*path, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+            errs.add(
+                [*path, "custom_id"],
+                "COMPONENT_CUSTOM_ID_DUPLICATED",
+                "Component custom id cannot be duplicated",
+            )
         seen.add(custom_id)
     if ctype == 2:
         errs.max_len([*path, "label"], comp.get("label"), MAX_BUTTON_LABEL)
@@ -180,11 +186,13 @@ def _check_components(errs: _Errors, comps: Any, flags: int) -> None:
         errs.max_items(["components"], comps, MAX_ACTION_ROWS)
         for i, row in enumerate(comps):
             if row.get("type") != 1:
-                errs.add(["components", i, "type"], "UNION_TYPE_CHOICES", "Value of field \"type\" must be 1.")
+                errs.add(["components", i, "type"], "UNION_TYPE_CHOICES", 'Value of field "type" must be 1.')
                 continue
             children = row.get("components") or []
             if not children:
-                errs.add(["components", i, "components"], "BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length.")
+                errs.add(
+                    ["components", i, "components"], "BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length."
+                )
             errs.max_items(["components", i, "components"], children, MAX_ROW_COMPONENTS)
             if len(children) > 1 and any(c.get("type") != 2 for c in children):
                 errs.add(
@@ -263,7 +271,11 @@ def _check_options(errs: _Errors, options: Any, path: list[str | int]) -> None:
         if not isinstance(name, str) or not _COMMAND_NAME_RE.match(name) or name != name.lower():
             errs.add([*opath, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         elif name in names:
-            errs.add([*opath, "name"], "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS", "Option name already exists")
+            errs.add(
+                [*opath, "name"],
+                "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
+                "Option name already exists",
+            )
         names.add(name)
         desc = opt.get("description")
         errs.min_len([*opath, "description"], desc, 1)
@@ -286,7 +298,11 @@ def _check_options(errs: _Errors, options: Any, path: list[str | int]) -> None:
             errs.max_len([*opath, "choices", k, "name"], choice.get("name"), MAX_CHOICE_NAME)
             errs.max_len([*opath, "choices", k, "value"], choice.get("value"), MAX_CHOICE_VALUE)
         if choices and opt.get("autocomplete"):
-            errs.add([*opath, "autocomplete"], "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID", "Autocomplete cannot be set with choices")
+            errs.add(
+                [*opath, "autocomplete"],
+                "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID",
+                "Autocomplete cannot be set with choices",
+            )
 
 
 def validate_commands(commands: Any) -> dict[str, Any] | None:
@@ -295,16 +311,26 @@ def validate_commands(commands: Any) -> dict[str, Any] | None:
     if not isinstance(commands, list):
         return form_error({"_errors": [{"code": "BASE_TYPE_BAD_TYPE", "message": "Must be an array."}]})
     if sum(1 for c in commands if c.get("type", 1) == 1) > MAX_COMMANDS:
-        errs.add([], "APPLICATION_COMMANDS_TOO_MANY", f"Maximum number of application commands reached ({MAX_COMMANDS})")
+        errs.add(
+            [],
+            "APPLICATION_COMMANDS_TOO_MANY",
+            f"Maximum number of application commands reached ({MAX_COMMANDS})",
+        )
     seen: set[tuple[int, str]] = set()
     for i, cmd in enumerate(commands):
         ctype = cmd.get("type", 1)
         name = cmd.get("name")
-        bad_chat_name = ctype == 1 and isinstance(name, str) and (not _COMMAND_NAME_RE.match(name) or name != name.lower())
+        bad_chat_name = (
+            ctype == 1
+            and isinstance(name, str)
+            and (not _COMMAND_NAME_RE.match(name) or name != name.lower())
+        )
         if not isinstance(name, str) or not name or len(name) > 32 or bad_chat_name:
             errs.add([i, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         elif (ctype, name) in seen:
-            errs.add([i, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique")
+            errs.add(
+                [i, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"
+            )
         seen.add((ctype, name or ""))
         if ctype == 1:
             desc = cmd.get("description")
@@ -316,5 +342,7 @@ def validate_commands(commands: Any) -> dict[str, Any] | None:
             try:
                 int(dmp)
             except (TypeError, ValueError):
-                errs.add([i, "default_member_permissions"], "BASE_TYPE_BAD_TYPE", "Must be a permission integer.")
+                errs.add(
+                    [i, "default_member_permissions"], "BASE_TYPE_BAD_TYPE", "Must be a permission integer."
+                )
     return errs.body()

@@ -41,7 +41,9 @@ EVERYONE_PERMISSIONS = (
     | USE_APPLICATION_COMMANDS
     | SEND_MESSAGES_IN_THREADS
 )
-ADMIN_ROLE_PERMISSIONS = MANAGE_GUILD | MANAGE_CHANNELS | MANAGE_MESSAGES | MENTION_EVERYONE | KICK_MEMBERS | BAN_MEMBERS
+ADMIN_ROLE_PERMISSIONS = (
+    MANAGE_GUILD | MANAGE_CHANNELS | MANAGE_MESSAGES | MENTION_EVERYONE | KICK_MEMBERS | BAN_MEMBERS
+)
 MODERATOR_ROLE_PERMISSIONS = MANAGE_MESSAGES | KICK_MEMBERS
 
 JOINED_AT = "2026-01-01T00:00:00+00:00"
@@ -139,7 +141,9 @@ class FakeGuild:
     """One guild with an @everyone role (id == guild id), "Admin" (Manage Server) and "Moderator" roles,
     text channels and members. Members are addressed by name ("alice") or id everywhere."""
 
-    def __init__(self, *, bot: FakeUser, name: str = "Loopback Guild", channels: tuple[str, ...] = ("general", "ask")):
+    def __init__(
+        self, *, bot: FakeUser, name: str = "Loopback Guild", channels: tuple[str, ...] = ("general", "ask")
+    ):
         self.id = snowflake()
         self.name = name
         self.roles: dict[str, FakeRole] = {}
@@ -160,7 +164,13 @@ class FakeGuild:
 
     # ----------------------------------------------------------------- building
     def add_role(
-        self, name: str, permissions: int, *, role_id: int | None = None, position: int | None = None, mentionable: bool = False
+        self,
+        name: str,
+        permissions: int,
+        *,
+        role_id: int | None = None,
+        position: int | None = None,
+        mentionable: bool = False,
     ) -> FakeRole:
         role = FakeRole(
             id=role_id or snowflake(),

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SAMPLES = ROOT / "samples" / "articles"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+# Small articles written for these tests.
+ARTICLES = {
+    "harbour.txt": """
+        title: Harbour bridge closes for repairs
+        date: 2025-03-04
+        url: https://example-news.test/harbour-bridge
+        source: Example News
+        lang: en
+
+        The old harbour bridge will close for eleven weeks from 10 March while engineers replace its steel cables.
+
+        The city council said the repairs would cost 42 million euros. Ferries will run every ten minutes during the closure, according to the transport office.
+
+        Local shop owners fear a drop in visitors. "We lose half our customers when the bridge is shut," said baker Mira Olsen.
+        """,
+    "velo.md": """
+        ---
+        title: Lyon ouvre une piste cyclable sur les quais
+        date: 2025-06-18
+        url: https://exemple-actu.test/lyon-velo
+        source: Exemple Actu
+        lang: fr
+        ---
+        # Une nouvelle piste
+
+        La métropole de **Lyon** a inauguré mardi une piste cyclable de 7,5 kilomètres le long du Rhône.
+
+        Le chantier a coûté 18 millions d'euros, selon M. Bernard, adjoint chargé des mobilités. Les travaux avaient commencé en janvier 2024.
+        """,
+    "comet.json": """
+        [{"title": "Amateur astronomers spot a new comet", "date": "2024-11-02",
+          "url": "https://example-news.test/comet", "lang": "en",
+          "text": "Two amateur astronomers in Chile spotted a faint comet on 28 October using a 20-centimetre telescope.\\n\\nThe comet will pass closest to the Sun in April 2026, astronomers said."}]
+        """,
+}
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    for name, text in ARTICLES.items():
+        write(folder / name, text)
+    return folder
+
+
+@pytest.fixture
+def fake_engine(tmp_path: Path):
+    from index.search import Engine
+    from tests.fakes import HashingEmbedder
+
+    return Engine(tmp_path / "index", HashingEmbedder())
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from index.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not (SHARED / "eval").is_dir():
+        pytest.skip("../shared is not present (evaluation data lives there)")
+    return SHARED

@@ -1,0 +1,139 @@
+"""The on-disk index: round trip, incremental reindex, guards, atomic publication (fake embedder)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from index.errors import IndexMissing, ModelMismatch, RemovalGuard
+from index.search import Engine
+from tests.conftest import ROOT, write
+from tests.fakes import HashingEmbedder
+
+
+def test_round_trip_and_manifest(fake_engine, articles_dir):
+    s = fake_engine.reindex([articles_dir])
+    assert (s.added, s.updated, s.removed, s.failed) == (3, 0, 0, ())
+    assert s.passages_embedded == s.passages > 0
+    current = fake_engine.dir.current_path()
+    manifest = json.loads((current / "manifest.json").read_text())
+    assert manifest["model"] == "hashing-test" and manifest["dimension"] == 64
+    assert manifest["articles"] == 3 and manifest["index_type"] == "flat"
+    # a second engine over the same folder reads the same index from disk
+    other = Engine(fake_engine.dir.root, HashingEmbedder())
+    assert other.stats().articles == 3 and other.stats().passages == s.passages
+    assert other.stats().languages == {"en": 2, "fr": 1}
+
+
+def test_nothing_changed_embeds_nothing_and_writes_nothing(fake_engine, articles_dir):
+    fake_engine.reindex([articles_dir])
+    before = fake_engine.dir.current_path()
+    s = fake_engine.reindex([articles_dir])
+    assert (s.added, s.updated, s.removed, s.unchanged, s.passages_embedded) == (0, 0, 0, 3, 0)
+    assert fake_engine.dir.current_path() == before
+
+
+def test_editing_one_file_reembeds_only_its_passages(fake_engine, articles_dir):
+    fake_engine.reindex([articles_dir])
+    emb = fake_engine.embedder
+    emb.documents_encoded = 0
+    path = articles_dir / "harbour.txt"
+    path.write_text(path.read_text() + "\nThe bridge reopened early, on 20 May, the council said.\n")
+    s = fake_engine.reindex([articles_dir])
+    assert (s.added, s.updated, s.unchanged) == (0, 1, 2)
+    # Only the changed passage is embedded: unchanged passages of the edited article reuse their vectors.
+    assert 1 <= s.passages_embedded == emb.documents_encoded <= 2
+    assert "20 May" in fake_engine.search("bridge reopened early", k=1)[0].passage.text
+
+
+def test_deleted_files_are_removed_and_the_guard_stops_a_wipe(fake_engine, articles_dir):
+    fake_engine.reindex([articles_dir])
+    (articles_dir / "comet.json").unlink()
+    s = fake_engine.reindex([articles_dir])
+    assert (s.removed, s.articles) == (1, 2)
+    empty = articles_dir.parent / "empty"
+    empty.mkdir()
+    with pytest.raises(RemovalGuard, match="remove 2 of 2"):
+        fake_engine.reindex([empty])
+    assert fake_engine.stats().articles == 2  # still serving
+    assert fake_engine.reindex([empty], force=True).articles == 0
+
+
+def test_bad_files_are_reported_and_skipped(fake_engine, articles_dir):
+    (articles_dir / "blob.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (articles_dir / "empty.md").write_text("")
+    s = fake_engine.reindex([articles_dir])
+    assert s.added == 3
+    assert sorted((os.path.basename(f.path), f.reason) for f in s.failed) == [
+        ("blob.txt", "binary file, not text"), ("empty.md", "empty file")]  # fmt: skip
+
+
+def test_another_model_gives_a_clear_error(fake_engine, articles_dir):
+    fake_engine.reindex([articles_dir])
+    other = Engine(fake_engine.dir.root, HashingEmbedder(dimension=32, name="other-model"))
+    with pytest.raises(ModelMismatch, match="reindex --force"):
+        other.ask("bridge repairs")
+    with pytest.raises(ModelMismatch):
+        other.reindex([articles_dir])
+    assert other.reindex([articles_dir], force=True).passages_embedded > 0
+    assert other.ask("harbour bridge cables").quotes
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissing, match="newsdesk reindex"):
+        Engine(tmp_path / "none", HashingEmbedder()).ask("anything?")
+
+
+def test_ivf_above_the_threshold_and_back(tmp_path):
+    from dataclasses import replace
+
+    from index.build import BuildOptions
+
+    folder = tmp_path / "many"
+    for i in range(130):
+        write(folder / f"a{i}.txt", f"title: Story {i}\n\nTown {i} elected mayor {i * 7} with {i + 3} votes. " * 3)
+    engine = Engine(tmp_path / "idx", HashingEmbedder(), build=replace(BuildOptions(), ann_threshold=100))
+    s = engine.reindex([folder])
+    assert engine.stats().index_type == "ivf" and s.passages == 130
+    assert engine.search("Town 42 elected mayor 294", k=1)[0].article.title == "Story 42"
+    for i in range(60):
+        (folder / f"a{i}.txt").unlink()
+    engine.reindex([folder], force=True)
+    assert engine.stats().index_type == "flat" and engine.stats().passages == 70
+    assert engine.search("Town 99 elected mayor 693", k=1)[0].article.title == "Story 99"
+
+
+SLOW_REINDEX = """
+import sys, time
+sys.path.insert(0, {root!r})
+from tests.fakes import HashingEmbedder
+from index.search import Engine
+
+class Slow(HashingEmbedder):
+    def encode_documents(self, texts, progress=None):
+        print("embedding", flush=True)
+        time.sleep(30)
+        return super().encode_documents(texts, progress)
+
+Engine({index!r}, Slow()).reindex([{folder!r}])
+"""
+
+
+def test_killing_a_reindex_leaves_the_previous_index_loadable(fake_engine, articles_dir):
+    fake_engine.reindex([articles_dir])
+    write(articles_dir / "new.txt", "title: Late news\n\nA brand new story about the harbour ferries.")
+    script = SLOW_REINDEX.format(root=str(ROOT), index=str(fake_engine.dir.root), folder=str(articles_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "embedding"  # mid-write: the staging folder exists
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    fresh = Engine(fake_engine.dir.root, HashingEmbedder())
+    assert fresh.stats().articles == 3  # the previous version, intact
+    assert fresh.ask("harbour bridge cables").quotes
+    s = fresh.reindex([articles_dir])  # the next reindex completes and cleans up
+    assert s.added == 1 and fresh.stats().articles == 4
