@@ -19,14 +19,18 @@ def newsdesk(*args, env=None, input=None, cwd=None):
                           input=input, cwd=cwd or ROOT, timeout=600)  # fmt: skip
 
 
+def folders() -> list[str]:
+    out = ["--articles", str(SAMPLES)]
+    seed = ROOT.parent / "shared" / "seed"
+    if seed.is_dir():  # the reference article, when ../shared is there
+        out += ["--articles", str(seed)]
+    return out
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     idx = tmp_path_factory.mktemp("cli") / "index"
-    folders = ["--articles", str(SAMPLES)]
-    seed = ROOT.parent / "shared" / "seed"
-    if seed.is_dir():
-        folders += ["--articles", str(seed)]
-    r = newsdesk("reindex", "--index", str(idx), *folders, "--json")
+    r = newsdesk("reindex", "--index", str(idx), *folders(), "--json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["failed"] == [] and summary["added"] == summary["articles"] >= 12
@@ -35,8 +39,7 @@ def index(tmp_path_factory):
 
 
 def test_second_reindex_embeds_nothing(index):
-    r = newsdesk("reindex", "--index", str(index), "--articles", str(SAMPLES), "--json", "--force")
-    # (--force because the seed folder may be absent from this second run; the guard would refuse otherwise)
+    r = newsdesk("reindex", "--index", str(index), *folders(), "--json")
     summary = json.loads(r.stdout)
     assert r.returncode == 0 and summary["passages_embedded"] == 0 and summary["added"] == 0
 
