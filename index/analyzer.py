@@ -47,6 +47,16 @@ def _stemmer(lang: str):
     return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
 
 
+@lru_cache(maxsize=262_144)
+def _term(word: str, lang: str) -> str | None:
+    """The folded stem of one lower-case word, or None for a stopword or a lone letter (cached: hot path)."""
+    if (len(word) < 2 and not word.isdigit()) or fold(word) in _stopwords(lang):
+        return None
+    with _lock:  # PyStemmer objects are not thread-safe
+        stem = _stemmer(lang).stemWord(word)
+    return fold(stem)
+
+
 def words(text: str, lang: str | None) -> list[str]:
     """Split into lower-case words after removing French elisions (kept accents, for the stemmer)."""
     if lang in (None, "fr", "it"):
@@ -57,23 +67,21 @@ def words(text: str, lang: str | None) -> list[str]:
 def analyze(text: str, lang: str | None) -> list[str]:
     """Return the BM25 terms of `text`: stopwords dropped, stems accent-folded so "événement" == "evenement"."""
     lang = lang if lang in _STEMMERS else "en"
-    stop = _stopwords(lang)
-    kept = [w for w in words(text, lang) if fold(w) not in stop and (len(w) > 1 or w.isdigit())]
-    with _lock:  # PyStemmer objects are not thread-safe
-        stems = _stemmer(lang).stemWords(kept)
-    return [fold(s) for s in stems]
+    return [t for w in words(text, lang) if (t := _term(w, lang)) is not None]
 
 
 def analyze_spans(text: str, lang: str | None) -> list[tuple[int, int, str]]:
     """Return (start, end, term) for each kept word of `text`, for highlighting question terms in a quote."""
     lang = lang if lang in _STEMMERS else "en"
-    stop = _stopwords(lang)
     out = []
     for m in _TOKEN.finditer(text):
-        w = m.group(0).lower()
-        if fold(w) in stop or (len(w) < 2 and not w.isdigit()):
-            continue
-        out.append((m.start(), m.end(), w))
-    with _lock:
-        stems = _stemmer(lang).stemWords([w for _, _, w in out])
-    return [(s, e, fold(t)) for (s, e, _), t in zip(out, stems, strict=True)]
+        t = _term(m.group(0).lower(), lang)
+        if t is not None:
+            out.append((m.start(), m.end(), t))
+    return out
+
+
+@lru_cache(maxsize=65_536)
+def term_set(text: str, lang: str | None) -> frozenset[str]:
+    """The set of terms of `text` (cached: the same sentences are scored for many questions)."""
+    return frozenset(analyze(text, lang))

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -305,19 +306,23 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Arti
     return load_txt(path, text), []
 
 
-def iter_files(roots: Iterable[Path]) -> Iterator[Path]:
-    """Yield article files under each root (recursively), sorted, skipping hidden files and folders."""
+def iter_files(roots: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+    """Yield (file, key) for the article files under each root (recursively), sorted, skipping hidden ones.
+
+    The key is the path relative to the root, prefixed by the root's name ("articles/tech/a.txt"), so an
+    articles folder that moves or is mounted elsewhere keeps its keys and is not re-embedded.
+    """
     for root in roots:
         root = Path(root)
         if root.is_file():
-            yield root
+            yield root, root.name
             continue
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root)
             if any(part.startswith(".") for part in rel.parts) or not path.is_file():
                 continue
             if path.suffix.lower() in EXTENSIONS:
-                yield path
+                yield path, f"{root.resolve().name}/{rel.as_posix()}"
 
 
 def load_articles(
@@ -333,11 +338,14 @@ def load_articles(
     articles: dict[str, Article] = {}
     failures: list[Failure] = []
     files = list(iter_files(roots))
-    for done, path in enumerate(files, start=1):
+    for done, (path, key) in enumerate(files, start=1):
         if progress:
             progress(done, len(files))
+        resolved = path.resolve()
         try:
-            loaded, bad = load_file(path.resolve(), max_bytes)
+            loaded, bad = load_file(resolved, max_bytes)
+            loaded = [replace(a, key=key + a.key[len(str(resolved)) :]) if a.key.startswith(str(resolved)) else a
+                      for a in loaded]  # fmt: skip
         except BadArticle as exc:
             failures.append(Failure(exc.path, exc.reason))
             continue

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .analyzer import analyze_spans
+from .analyzer import analyze, analyze_spans, term_set
 from .models import ArticleRef, Passage, Quote
 from .text import fold
 
@@ -44,7 +44,7 @@ class QuestionTerms:
 
 
 def question_terms(question: str, lang: str, idf: Mapping[str, float] | None = None) -> QuestionTerms:
-    stems = {t for _, _, t in analyze_spans(question, lang)}
+    stems = dict.fromkeys(analyze(question, lang))
     weights = {s: (idf or {}).get(s, 1.0) for s in stems}
     q = fold(question)
     return QuestionTerms(
@@ -58,7 +58,7 @@ def question_terms(question: str, lang: str, idf: Mapping[str, float] | None = N
 
 def coverage(terms: QuestionTerms, text: str, lang: str | None) -> float:
     """Share of the question's weighted stems that occur in `text` (0..1)."""
-    present = {t for _, _, t in analyze_spans(text, lang)}
+    present = term_set(text, lang)
     return sum(w for s, w in terms.weights.items() if s in present) / terms.total
 
 
@@ -92,7 +92,7 @@ def choose_quote(
     if not sentences:
         return None, 0.0
     texts = [article_text[s:e] for s, e in sentences]
-    stems = [{t for _, _, t in analyze_spans(x, passage.lang)} for x in texts]
+    stems = [term_set(x, passage.lang) for x in texts]
     # A question term found in every sentence (the story's subject) tells sentences apart less than a term
     # found in one: weigh each term by its rarity among this passage's sentences too.
     n = len(texts)

@@ -101,6 +101,22 @@ class Engine:
                 self._snapshot = snap
             return self._snapshot
 
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise load: the model, the language identifier, the index.
+
+        Some of it holds the GIL for most of a second; done before serving, no one waits for it later.
+        """
+        import trafilatura  # noqa: F401  (its import compiles large regexes while holding the GIL)
+
+        from .lang import _identifier
+
+        _identifier()
+        analyze("warm up", "fr")
+        analyze("warm up", "en")
+        self.embedder.encode_queries(["warm up"])
+        if self.has_index():
+            _ = self.snapshot
+
     def has_index(self) -> bool:
         return self.dir.exists()
 

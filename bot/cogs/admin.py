@@ -1,0 +1,175 @@
+"""Admins' side: /reindex and /add, one reindex at a time, in the background; scheduled feed refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands, tasks
+
+from index.build import Cancelled
+from index.errors import NewsdeskError
+from index.models import ReindexSummary
+
+from ..client import NONE, ReindexJob, send_ephemeral
+from ..strings import lang_of, t
+
+if TYPE_CHECKING:
+    from ..client import NewsdeskBot
+
+log = logging.getLogger(__name__)
+
+
+def summary_text(s: ReindexSummary, lang: str) -> str:
+    text = t("reindex_done", lang, seconds=f"{s.seconds:.1f}", added=s.added, updated=s.updated, removed=s.removed,
+             unchanged=s.unchanged, failed=len(s.failed), articles=s.articles, passages=s.passages)  # fmt: skip
+    lines = [text] + [f"- {t('reindex_failed_item', lang, path=f.path.rsplit('/', 1)[-1], reason=f.reason)}"
+                      for f in s.failed[:10]]  # fmt: skip
+    if len(s.failed) > 10:
+        lines.append(f"- … (+{len(s.failed) - 10})")
+    from ..render import CONTENT_MAX, cut, escape
+
+    return cut(escape("\n".join(lines)), CONTENT_MAX)
+
+
+class AdminCog(commands.Cog):
+    def __init__(self, bot: NewsdeskBot):
+        self.bot = bot
+        if bot.settings.refresh_minutes > 0 and bot.settings.feeds:
+            self.refresh.change_interval(minutes=bot.settings.refresh_minutes)
+            self.refresh.start()
+
+    async def cog_unload(self) -> None:
+        self.refresh.cancel()
+
+    def _refuse(self, interaction: discord.Interaction, what: str) -> bool:
+        if self.bot.is_admin(interaction.user, interaction.permissions):
+            return False
+        log.warning("refused %s for %s (%s): not an admin", what, interaction.user, interaction.user.id)
+        return True
+
+    def _pull_feeds(self) -> list[dict]:
+        s = self.bot.settings
+        if not s.feeds:
+            return []
+        from index.feeds import FetchPolicy, refresh_feeds
+
+        statuses = refresh_feeds(s.feeds, s.articles_dir[0], FetchPolicy(allow_hosts=tuple(s.allow_hosts)))
+        for st in statuses:
+            log.info("feed %s: %s%s", st.url, st.status, f" ({st.error})" if st.error else "")
+        return [st.to_dict() for st in statuses]
+
+    def _reindex(self, job: ReindexJob, force: bool) -> ReindexSummary:
+        """The whole reindex, in a worker thread: feeds first, then the folders."""
+        self._pull_feeds()
+        return self.bot.engine.reindex(self.bot.settings.articles_dir, force=force, progress=job.progress,
+                                       cancel=job.cancel, who=job.who)  # fmt: skip
+
+    @app_commands.command(name="reindex", description=_("Rebuild the index from the articles folder (admins)"))
+    @app_commands.describe(force=_("Allow removing more than half of the index"))
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def reindex(self, interaction: discord.Interaction, force: bool = False) -> None:
+        lang = lang_of(interaction.locale)
+        if self._refuse(interaction, "/reindex"):
+            await send_ephemeral(interaction, t("reindex_refused", lang))
+            return
+        if self.bot.job is not None:
+            await send_ephemeral(interaction, t("reindex_running", lang, who=self.bot.job.who))
+            return
+        who = f"{interaction.user} ({interaction.user.id})"
+        job = self.bot.job = ReindexJob(who=who)
+        log.info("reindex started by %s (force=%s)", who, force)
+        await interaction.response.send_message(t("reindex_started", lang), allowed_mentions=NONE)
+        job.task = asyncio.create_task(self._run(interaction, job, force, lang))
+
+    async def _run(self, interaction: discord.Interaction, job: ReindexJob, force: bool, lang: str) -> None:
+        work = asyncio.create_task(self.bot.offload(self._reindex, job, force, writer=True))
+        last_shown = None
+        try:
+            while not work.done():
+                await asyncio.wait({work}, timeout=self.bot.settings.reindex_progress_every)
+                shown = (job.stage, job.done, job.total)
+                if not work.done() and shown != last_shown and job.total:
+                    last_shown = shown
+                    text = t("reindex_progress", lang, stage=t(f"stage_{job.stage}", lang), done=job.done,
+                             total=job.total)  # fmt: skip
+                    with contextlib.suppress(discord.HTTPException):
+                        await interaction.edit_original_response(content=text, allowed_mentions=NONE)
+            try:
+                summary = work.result()
+                text = summary_text(summary, lang)
+                log.info("reindex by %s done: %s", job.who, summary.to_dict())
+            except Cancelled:
+                text = t("reindex_cancelled", lang)
+                log.info("reindex by %s cancelled", job.who)
+            except NewsdeskError as exc:
+                text = t("reindex_error", lang, error=str(exc))
+                log.warning("reindex by %s failed: %s", job.who, exc)
+            except Exception:
+                log.exception("reindex by %s failed", job.who)
+                text = t("reindex_error", lang, error=t("error_generic", lang))
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.edit_original_response(content=text, allowed_mentions=NONE)
+        finally:
+            self.bot.job = None
+
+    @app_commands.command(name="add", description=_("Fetch one article page and index it (admins)"))
+    @app_commands.describe(url=_("Address of the article (https://…)"))
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def add(self, interaction: discord.Interaction, url: app_commands.Range[str, 8, 2000]) -> None:
+        lang = lang_of(interaction.locale)
+        if self._refuse(interaction, "/add"):
+            await send_ephemeral(interaction, t("add_refused", lang))
+            return
+        if self.bot.job is not None:
+            await send_ephemeral(interaction, t("reindex_running", lang, who=self.bot.job.who))
+            return
+        await interaction.response.defer(thinking=True)
+        from index.feeds import FetchPolicy, fetch_page
+
+        s = self.bot.settings
+        job = self.bot.job = ReindexJob(who=f"{interaction.user} ({interaction.user.id})")
+        try:
+            path, status = await self.bot.offload(fetch_page, url, s.articles_dir[0],
+                                                  FetchPolicy(allow_hosts=tuple(s.allow_hosts)))  # fmt: skip
+            if path is None:
+                raise NewsdeskError(f"{status.url}: {status.error or status.status}")
+            await self.bot.offload(self.bot.engine.reindex, s.articles_dir, who=job.who, writer=True)
+        finally:
+            self.bot.job = None
+        log.info("%s added %s", job.who, url)
+        ref = next((r for r in self.bot.engine.articles() if r.path and str(path) in r.path), None)
+        title = ref.title if ref else (status.title or url)
+        date = (ref.date if ref else None) or t("unknown_date", lang)
+        from ..render import cut, escape
+
+        await interaction.edit_original_response(content=cut(t("add_done", lang, title=escape(title), date=date), 2000),
+                                                 allowed_mentions=NONE)  # fmt: skip
+
+    @tasks.loop(minutes=60)
+    async def refresh(self) -> None:
+        """Pull the feeds and reindex what changed, in the background, when no reindex is running."""
+        if self.bot.job is not None:
+            log.info("scheduled refresh skipped: a reindex is running")
+            return
+        job = self.bot.job = ReindexJob(who="scheduled refresh")
+        started = time.monotonic()
+        try:
+            summary = await self.bot.offload(self._reindex, job, False, writer=True)
+            log.info("scheduled refresh in %.1f s: %s", time.monotonic() - started, summary.to_dict())
+        except Exception:
+            log.exception("scheduled refresh failed")
+        finally:
+            self.bot.job = None
+
+    @refresh.before_loop
+    async def _before_refresh(self) -> None:
+        await self.bot.wait_until_ready()

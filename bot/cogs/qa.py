@@ -1,0 +1,214 @@
+"""Members' side: questions by mention or in Q&A channels, /ask, /search, /sources, /status."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from index.errors import IndexMissing, NewsdeskError
+from index.models import Answer, Filters
+
+from .. import render
+from ..client import NONE, parse_filter_date, send_ephemeral
+from ..strings import lang_of, t
+
+if TYPE_CHECKING:
+    from ..client import NewsdeskBot
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@!?\d+>")
+_QUESTION_START = re.compile(
+    r"^(who|what|when|where|why|how|which|is|are|was|were|did|does|do|can|could|should|will|qui|que|quoi|quel|"
+    r"quelle|quels|quelles|quand|où|ou|pourquoi|comment|combien|est-ce|lequel|laquelle|y a-t-il)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_question(text: str, min_chars: int, require_form: bool) -> bool:
+    """Whether a Q&A-channel message is a question worth answering (not chatter)."""
+    text = text.strip()
+    if len(text) < min_chars:
+        return False
+    if not require_form:
+        return True
+    return text.endswith("?") or bool(_QUESTION_START.match(text)) or bool(re.search(r"-t-(il|elle|on)\b", text))
+
+
+class MoreView(discord.ui.View):
+    """A "More" button that shows the next quotes of an answer."""
+
+    def __init__(self, answer: Answer, lang: str, ephemeral: bool):
+        super().__init__(timeout=900)
+        self.answer = answer
+        self.lang = lang
+        self.ephemeral = ephemeral
+        self.shown = len(answer.quotes)
+        self.more.label = t("more", lang)
+
+    @discord.ui.button(label="More", style=discord.ButtonStyle.secondary, custom_id="newsdesk:more")
+    async def more(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        rest = self.answer.more[self.shown - len(self.answer.quotes) :]
+        if not rest:
+            await interaction.response.send_message(t("no_more", self.lang), ephemeral=True, allowed_mentions=NONE)
+            return
+        batch = rest[:3]
+        start = self.shown + 1
+        self.shown += len(batch)
+        embed = render.answer_embed(self.answer, quotes=batch, start=start)
+        await interaction.response.send_message(embed=embed, ephemeral=self.ephemeral, allowed_mentions=NONE)
+
+
+class SourcesView(discord.ui.View):
+    """Previous / next pages of the indexed articles."""
+
+    def __init__(self, refs, lang: str, owner_id: int):
+        super().__init__(timeout=600)
+        self.refs, self.lang, self.page, self.owner_id = refs, lang, 0, owner_id
+        _, self.pages = render.sources_embed(refs, 0, lang)
+        self._sync()
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        self._sync()
+        embed, _ = render.sources_embed(self.refs, self.page, self.lang)
+        await interaction.response.edit_message(embed=embed, view=self, allowed_mentions=NONE)
+
+    @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary, custom_id="newsdesk:sources:prev")
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.page -= 1
+        await self._show(interaction)
+
+    @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary, custom_id="newsdesk:sources:next")
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.page += 1
+        await self._show(interaction)
+
+
+class QACog(commands.Cog):
+    def __init__(self, bot: NewsdeskBot):
+        self.bot = bot
+        self.engine = bot.engine
+
+    # --- messages --------------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.bot.user is None:
+            return
+        settings = self.bot.settings
+        mentioned = settings.answer_mentions and self.bot.user in message.mentions
+        in_qa = message.channel.id in settings.qa_channel_ids
+        if not (mentioned or in_qa):
+            return
+        question = _MENTION.sub(" ", message.content).strip()
+        if not mentioned and not looks_like_question(question, settings.min_question_chars,
+                                                     settings.require_question_form):  # fmt: skip
+            return
+        if not question:
+            return
+        left = self.bot.cooldown_left(message.author.id)
+        if left > 0:
+            lang = "fr" if _looks_french(question) else "en"
+            await message.reply(t("cooldown", lang, seconds=round(left + 0.5)), allowed_mentions=NONE,
+                                mention_author=False, delete_after=10)  # fmt: skip
+            return
+        async with message.channel.typing():
+            try:
+                answer = await self.bot.offload(self.engine.ask, question)
+                content = render.answer_text(answer)
+            except NewsdeskError as exc:
+                content = str(exc)
+            except Exception:
+                log.exception("answering a message failed")
+                content = t("error_generic", "fr" if _looks_french(question) else "en")
+        await message.reply(content, allowed_mentions=NONE, mention_author=False)
+
+    # --- slash commands --------------------------------------------------------------------------------
+
+    async def _cooldown(self, interaction: discord.Interaction) -> bool:
+        left = self.bot.cooldown_left(interaction.user.id)
+        if left > 0:
+            await send_ephemeral(interaction, t("cooldown", lang_of(interaction.locale), seconds=round(left + 0.5)))
+            return True
+        return False
+
+    @app_commands.command(name="ask", description=_("Answer a question with quotes from the articles"))
+    @app_commands.describe(
+        question=_("Your question"),
+        source=_("Only articles whose source, link or title contains this"),
+        since=_("Only articles published on or after this date (2025-05 or 2025-05-12)"),
+        until=_("Only articles published on or before this date"),
+        private=_("Show the answer to you only"),
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, 2000],
+        source: app_commands.Range[str, 1, 100] | None = None,
+        since: app_commands.Range[str, 4, 30] | None = None,
+        until: app_commands.Range[str, 4, 30] | None = None,
+        private: bool = False,
+    ) -> None:
+        if await self._cooldown(interaction):
+            return
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        filters = Filters(source=source, since=parse_filter_date(since), until=parse_filter_date(until))
+        lang = lang_of(interaction.locale)
+        answer = replace(await self.bot.offload(self.engine.ask, question, None, filters), lang=lang)
+        embed = render.answer_embed(answer)
+        view = MoreView(answer, lang, private) if answer.answered and answer.more else None
+        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+
+    @app_commands.command(name="search", description=_("List the passages that match some words"))
+    @app_commands.describe(query=_("Words to look for"), k=_("How many passages"))
+    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300],
+                     k: app_commands.Range[int, 1, 10] = 5) -> None:  # fmt: skip
+        await interaction.response.defer(thinking=True)
+        hits = await self.bot.offload(self.engine.search, query, k)
+        embed = render.hits_embed(query, hits, lang_of(interaction.locale))
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NONE)
+
+    @app_commands.command(name="sources", description=_("Browse the indexed articles, newest first"))
+    @app_commands.describe(query=_("Words in the title or source"))
+    async def sources(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100] | None = None) -> None:
+        await interaction.response.defer(thinking=True)
+        refs = await self.bot.offload(self.engine.articles, query)
+        lang = lang_of(interaction.locale)
+        embed, pages = render.sources_embed(refs, 0, lang)
+        view = SourcesView(refs, lang, interaction.user.id) if pages > 1 else None
+        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+
+    @sources.autocomplete("query")
+    async def sources_autocomplete(self, interaction: discord.Interaction, current: str):
+        try:
+            refs = self.engine.articles(current or None)[:25]  # in-memory metadata: no thread needed
+        except NewsdeskError:
+            return []
+        return [app_commands.Choice(name=render.cut(r.title, 100), value=render.cut(r.title, 100)) for r in refs]
+
+    @app_commands.command(name="status", description=_("What the index holds and how the bot is doing"))
+    async def status(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        try:
+            stats = await self.bot.offload(self.engine.stats)
+        except IndexMissing:
+            stats = None
+        embed = render.status_embed(stats, self.bot.latency * 1000, lang_of(interaction.locale))
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NONE)
+
+
+def _looks_french(text: str) -> bool:
+    from index.lang import detect_language
+
+    return detect_language(text) == "fr"

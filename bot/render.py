@@ -1,0 +1,164 @@
+"""Pure functions from engine records to Discord messages, always within Discord's limits.
+
+Article text is markdown-escaped (a quoted `**` or `[x](y)` shows as written); question terms are bolded
+from the quote's highlight spans, after escaping. Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import math
+
+import discord
+
+from index.models import Answer, ArticleRef, Hit, IndexStats, Quote
+
+from .strings import t
+
+CONTENT_MAX = 2000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+FIELDS_MAX = 25
+EMBED_TOTAL_MAX = 6000
+QUOTE_MAX = 700  # a quote longer than this is cut at a word boundary
+COLOUR = discord.Colour(0x2B6CB0)
+NOT_FOUND_COLOUR = discord.Colour(0x718096)
+SOURCES_PER_PAGE = 8
+
+
+def escape(text: str) -> str:
+    """Escape Markdown and neutralise mentions-looking text (shown as written, never parsed)."""
+    return discord.utils.escape_markdown(text).replace("@", "@\u200b")
+
+
+def cut(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut `text` to at most `limit` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(0, limit - len(ellipsis))]
+    if " " in head[len(head) // 2 :]:
+        head = head[: head.rfind(" ")]
+    return head.rstrip() + ellipsis
+
+
+def _quote_markdown(quote: Quote, limit: int = QUOTE_MAX) -> str:
+    """The quote, escaped, with question terms in bold, cut at a word boundary to fit `limit`."""
+    text = quote.text
+    spans = list(quote.highlights)
+    shown = cut(text, limit - 40)
+    cut_at = len(shown.removesuffix("…")) if shown != text else len(text)
+    out, last = [], 0
+    for s, e in spans:
+        if e > cut_at:
+            break
+        out += [escape(text[last:s]), "**", escape(text[s:e]), "**"]
+        last = e
+    out.append(escape(text[last:cut_at]))
+    body = "".join(out) + ("…" if cut_at < len(text) else "")
+    if len(body) > limit:  # escaping can lengthen text; fall back to plain escaped text
+        body = escape(cut(text, limit // 2))
+    return body
+
+
+def source_markdown(ref: ArticleRef, lang: str) -> str:
+    title = escape(cut(ref.title, 200))
+    link = f"[{title}](<{ref.url}>)" if ref.url and ref.url.startswith(("http://", "https://")) else f"**{title}**"
+    bits = [link, ref.date or t("unknown_date", lang)]
+    if ref.source:
+        bits.append(escape(cut(ref.source, 80)))
+    return " · ".join(bits)
+
+
+def _fit(embed: discord.Embed) -> discord.Embed:
+    """Drop trailing fields until the embed is within Discord's 6,000-character total."""
+    while len(embed) > EMBED_TOTAL_MAX and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def answer_embed(answer: Answer, quotes: tuple[Quote, ...] | None = None, start: int = 1) -> discord.Embed:
+    """The answer as one embed: quotes with linked sources, or "not in the articles" with related reading."""
+    lang = answer.lang
+    footer = t("footer", lang, articles=answer.articles_searched, ms=round(answer.took_ms))
+    if not answer.answered:
+        embed = discord.Embed(title=t("not_found_title", lang), colour=NOT_FOUND_COLOUR,
+                              description=t("not_found", lang))  # fmt: skip
+        if answer.related:
+            lines = [f"• {source_markdown(r, lang)}" for r in answer.related]
+            embed.add_field(name=t("related", lang), value=cut("\n".join(lines), FIELD_VALUE_MAX), inline=False)
+        embed.set_footer(text=cut(footer, FOOTER_MAX))
+        return _fit(embed)
+    quotes = answer.quotes if quotes is None else quotes
+    embed = discord.Embed(title=cut(t("answer_title", lang), TITLE_MAX), colour=COLOUR)
+    blocks = []
+    for n, q in enumerate(quotes, start=start):
+        blocks.append(f"**{n}.** « {_quote_markdown(q)} »\n— {source_markdown(q.article, lang)}")
+    description = "\n\n".join(blocks)
+    while len(description) > DESCRIPTION_MAX and len(blocks) > 1:
+        blocks.pop()
+        description = "\n\n".join(blocks)
+    embed.description = cut(description, DESCRIPTION_MAX)
+    embed.set_footer(text=cut(footer, FOOTER_MAX))
+    return _fit(embed)
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer as plain message content (replies to messages), within 2,000 characters."""
+    lang = answer.lang
+    if not answer.answered:
+        lines = [t("not_found", lang)]
+        if answer.related:
+            lines.append(t("related", lang))
+            lines += [f"• {source_markdown(r, lang)}" for r in answer.related]
+        return cut("\n".join(lines), CONTENT_MAX)
+    parts = []
+    budget = CONTENT_MAX - 80
+    for n, q in enumerate(answer.quotes, start=1):
+        block = f"**{n}.** « {_quote_markdown(q, 600)} »\n— {source_markdown(q.article, lang)}"
+        if len("\n\n".join([*parts, block])) > budget:
+            break
+        parts.append(block)
+    parts.append(f"-# {t('footer', lang, articles=answer.articles_searched, ms=round(answer.took_ms))}")
+    return cut("\n\n".join(parts), CONTENT_MAX)
+
+
+def hits_embed(query: str, hits: list[Hit], lang: str) -> discord.Embed:
+    embed = discord.Embed(title=cut(t("search_title", lang, query=query), TITLE_MAX), colour=COLOUR)
+    if not hits:
+        embed.description = t("search_none", lang)
+        return embed
+    for n, h in enumerate(hits[:FIELDS_MAX], start=1):
+        name = cut(f"{n}. {h.article.title}", FIELD_NAME_MAX)
+        value = cut(f"{escape(cut(h.passage.text, 600))}\n— {source_markdown(h.article, lang)}", FIELD_VALUE_MAX)
+        embed.add_field(name=name, value=value, inline=False)
+    return _fit(embed)
+
+
+def sources_embed(refs: list[ArticleRef], page: int, lang: str) -> tuple[discord.Embed, int]:
+    """One page of indexed articles, newest first; returns the embed and the number of pages."""
+    pages = max(1, math.ceil(len(refs) / SOURCES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    embed = discord.Embed(title=t("sources_title", lang), colour=COLOUR)
+    chunk = refs[page * SOURCES_PER_PAGE : (page + 1) * SOURCES_PER_PAGE]
+    embed.description = cut("\n".join(f"• {source_markdown(r, lang)}" for r in chunk) or t("sources_none", lang),
+                            DESCRIPTION_MAX)  # fmt: skip
+    embed.set_footer(text=t("page", lang, page=page + 1, pages=pages, total=len(refs)))
+    return embed, pages
+
+
+def status_embed(stats: IndexStats | None, latency_ms: float, lang: str) -> discord.Embed:
+    embed = discord.Embed(title=t("status_title", lang), colour=COLOUR)
+    if stats is None:
+        embed.description = t("no_index", lang)
+    else:
+        langs = ", ".join(f"{k} ({v})" for k, v in stats.languages.items()) or "-"
+        embed.add_field(name=t("status_articles", lang), value=str(stats.articles))
+        embed.add_field(name=t("status_passages", lang), value=str(stats.passages))
+        embed.add_field(name=t("status_languages", lang), value=cut(langs, FIELD_VALUE_MAX))
+        embed.add_field(name=t("status_model", lang), value=cut(f"{stats.model} · {stats.index_type}", FIELD_VALUE_MAX))
+        embed.add_field(name=t("status_last", lang), value=stats.last_reindex or "-")
+    lat = "-" if latency_ms != latency_ms or math.isinf(latency_ms) else f"{latency_ms:.0f} ms"
+    embed.add_field(name=t("status_latency", lang), value=lat)
+    return embed

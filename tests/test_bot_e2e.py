@@ -1,0 +1,239 @@
+"""The real Newsdesk bot, on the real discord.py client, against the loopback Discord, with the real model."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+
+import pytest
+
+from bot.client import NewsdeskBot
+from bot.settings import Settings
+from index.search import Engine
+from tests.conftest import ARTICLES, SAMPLES, write
+from tests.loopback import loopback_discord, running_bot
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+HOSTILE = """
+title: Markdown **everywhere** and [a link](https://evil.test)
+date: 2025-04-01
+lang: en
+
+The festival poster said **free entry** for [everyone](https://evil.test) and @everyone cheered.
+
+""" + ("Long paragraph about the festival lantern parade. " * 110)
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory, real_embedder):
+    root = tmp_path_factory.mktemp("bot")
+    folder = root / "articles"
+    for name, text in ARTICLES.items():
+        write(folder / name, text)
+    write(folder / "hostile.txt", HOSTILE)
+    engine = Engine(root / "index", real_embedder)
+    engine.reindex([folder])
+    return root, folder
+
+
+@pytest.fixture
+def workspace(built_index, tmp_path):
+    """A private copy of the built index and articles, so tests may reindex without affecting others."""
+    root, folder = built_index
+    shutil.copytree(root / "index", tmp_path / "index", symlinks=True)
+    shutil.copytree(folder, tmp_path / "articles")
+    return tmp_path
+
+
+def make_bot(server, workspace, real_embedder, **overrides) -> NewsdeskBot:
+    settings = Settings(_env_file=None, DISCORD_TOKEN=server.token, guild_ids=[server.guild.id],
+                        qa_channel_ids=[server.guild.channel("ask").id], question_cooldown=0,
+                        index_dir=workspace / "index", articles_dir=[workspace / "articles"],
+                        reindex_progress_every=0.2, **overrides)  # fmt: skip
+    engine = Engine(settings.index_dir, real_embedder, settings.search_config(), settings.build_options())
+    return NewsdeskBot(settings, engine, guild_ready_timeout=0.05)
+
+
+async def ask(server, question, **kw):
+    h = await server.invoke_command("ask", {"question": question, **kw})
+    await h.wait_done(timeout=30)
+    return h
+
+
+async def test_mention_and_qa_channel_get_replies_with_sources(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            q = await server.send_user_message("How much will the harbour bridge repairs cost?", mention_bot=True)
+            reply = await server.wait_for_message("general", timeout=30)
+            assert reply["message_reference"]["message_id"] == q["id"]
+            assert "42 million euros" in reply["content"] and "Harbour bridge closes for repairs" in reply["content"]
+            assert "2025-03-04" in reply["content"]
+            assert any(r.path.endswith("/typing") for r in server.requests)
+            q2 = await server.send_user_message("Combien a coûté la piste cyclable de Lyon ?", channel="ask")
+            reply2 = await server.wait_for_message("ask", timeout=30)
+            assert reply2["message_reference"]["message_id"] == q2["id"] and "18 millions" in reply2["content"]
+            # chatter in the Q&A channel, and messages elsewhere without a mention, are ignored
+            await server.send_user_message("lol ok", channel="ask")
+            await server.send_user_message("Where is the bridge?", channel="general")
+            await asyncio.sleep(1.0)
+            assert len(server.bot_messages()) == 2
+        assert not server.pinging_sends()
+        server.assert_clean()
+
+
+async def test_slash_ask_embed_private_and_not_found(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            h = await ask(server, "How much will the harbour bridge repairs cost?")
+            assert h.ack.type == 5 and h.ack.elapsed < 1.0 and not h.ephemeral
+            [embed] = h.response["embeds"]
+            assert "42 million euros" in embed["description"]
+            assert "[Harbour bridge closes for repairs](<https://example-news.test/harbour-bridge>)" in embed["description"]
+            assert "2025-03-04" in embed["description"] and "**repairs**" in embed["description"]
+            assert "articles" in embed["footer"]["text"] and "ms" in embed["footer"]["text"]
+            p = await ask(server, "Combien a coûté la piste cyclable ?", private=True)
+            assert p.ephemeral and p.ack.data and p.ack.data.get("flags") == 64
+            off = await ask(server, "What is the best recipe for chocolate mousse?")
+            [e] = off.response["embeds"]
+            assert e["title"] == "Not in the articles" and "do not answer" in e["description"]
+            fr = await server.invoke_command("ask", {"question": "Quelle est la recette du cassoulet ?"}, locale="fr")
+            await fr.wait_done(timeout=30)
+            assert fr.response["embeds"][0]["title"] == "Absent des articles"
+        server.assert_clean()
+
+
+async def test_search_sources_status(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            s = await server.invoke_command("search", {"query": "comet telescope", "k": 2})
+            await s.wait_done(timeout=30)
+            [embed] = s.response["embeds"]
+            assert embed["fields"][0]["name"].startswith("1. Amateur astronomers") and len(embed["fields"]) == 2
+            choices = await server.autocomplete("sources", {"query": "harb"}, "query")
+            assert [c["name"] for c in choices] == ["Harbour bridge closes for repairs"]
+            src = await server.invoke_command("sources", {})
+            await src.wait_done(timeout=30)
+            assert "Lyon ouvre une piste cyclable" in src.text and "Page 1/1" in src.text
+            st = await server.invoke_command("status", {})
+            await st.wait_done(timeout=30)
+            fields = {f["name"]: f["value"] for f in st.response["embeds"][0]["fields"]}
+            assert fields["Articles"] == "4" and "bundled" in fields["Model"] and st.ephemeral
+            assert fields["Gateway latency"].endswith("ms")
+        server.assert_clean()
+
+
+async def test_sources_paging(tmp_path, real_embedder):
+    folder = tmp_path / "articles"
+    for i in range(19):
+        write(folder / f"n{i:02d}.txt", f"title: Council meeting number {i}\ndate: 2024-01-{i + 1:02d}\n\n"
+              f"The council met for the {i}th time and voted on the {i} budget lines.")  # fmt: skip
+    Engine(tmp_path / "index", real_embedder).reindex([folder])
+    async with loopback_discord() as server:
+        bot = make_bot(server, tmp_path, real_embedder)
+        async with running_bot(bot, server):
+            h = await server.invoke_command("sources", {})
+            await h.wait_done(timeout=30)
+            assert "Page 1/3" in h.text and "Council meeting number 18" in h.text  # newest first
+            message = h.response
+            nxt = next(c for row in message["components"] for c in row["components"] if c["custom_id"].endswith("next"))
+            click = await server.click_button(message, nxt["custom_id"])
+            await click.wait_done(timeout=10)
+            assert "Page 2/3" in server.messages[int(message["id"])]["embeds"][0]["footer"]["text"]
+        server.assert_clean()
+
+
+async def test_reindex_refused_for_members_and_run_by_admins(workspace, real_embedder):
+    async with loopback_discord(permissions_override=True) as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            refused = await server.invoke_command("reindex", {}, user="alice")
+            await refused.wait_done(timeout=10)
+            assert refused.ephemeral and "Only Newsdesk admins" in refused.text
+            # new articles arrive; an admin reindexes while a member keeps asking
+            shutil.copytree(SAMPLES, workspace / "articles" / "samples")
+            h = await server.invoke_command("reindex", {}, user="admin")
+            await h.wait_acked()
+            second = await server.invoke_command("reindex", {}, user="admin")
+            await second.wait_done(timeout=10)
+            assert "already running" in second.text and "admin" in second.text
+            during = await ask(server, "How much will the harbour bridge repairs cost?")
+            assert "42 million euros" in during.text  # answered from the old index meanwhile
+            await server.wait_for(lambda: "Reindex done" in (h.text or ""), timeout=120)
+            assert any("Reindexing" in (e.get("content") or "") for e in h.edits)
+            assert "added" in h.text and "0 failed" in h.text
+            after = await ask(server, "Where did the Blue Ghost lander touch down?")
+            assert "Blue Ghost" in after.text
+        server.assert_clean()
+
+
+async def test_synced_commands_payload(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            commands = {c["name"]: c for c in server.synced_commands()}
+    assert set(commands) == {"ask", "search", "sources", "status", "reindex", "add"}
+    for c in commands.values():
+        assert c["description"] and c["description_localizations"]["fr"]
+        for o in c.get("options", []):
+            assert o["description"] and o["description_localizations"]["fr"]
+    assert [o["name"] for o in commands["ask"]["options"]] == ["question", "source", "since", "until", "private"]
+    assert int(commands["reindex"]["default_member_permissions"]) == 32  # Manage Server
+    assert commands["sources"]["options"][0]["autocomplete"] is True
+    assert not server.synced_commands(guild=None)  # no global sync at start
+
+
+async def test_hostile_input_stays_within_limits_and_pings_nobody(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            await server.send_user_message("@everyone what did the festival poster say?", mention_bot=True)
+            reply = await server.wait_for_message("general", timeout=30)
+            assert "@everyone" not in reply["content"].replace("@\u200beveryone", "")
+            long_q = "What did the festival poster say about the lantern parade " + "and the festival " * 108
+            assert 1800 < len(long_q) < 2000
+            h = await ask(server, long_q + "?")
+            assert h.response["embeds"]
+            desc = h.response["embeds"][0].get("description", "")
+            assert "\\*\\*free entry\\*\\*" in desc or "Long paragraph" in desc
+            m = await ask(server, "What happened at the lantern parade festival?")
+            assert len(m.response["embeds"][0]["description"]) <= 4096
+        assert not server.pinging_sends()
+        assert all(s.allowed_mentions is None or s.allowed_mentions.get("parse") == [] for s in server.sends)
+        server.assert_clean()
+
+
+async def test_event_loop_stays_responsive_under_load_and_reindex(workspace, real_embedder):
+    async with loopback_discord(heartbeat_interval_ms=200) as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            shutil.copytree(SAMPLES, workspace / "articles" / "samples")
+            stalls: list[float] = []
+            stop = asyncio.Event()
+
+            async def monitor():
+                while not stop.is_set():
+                    t0 = time.perf_counter()
+                    await asyncio.sleep(0.01)
+                    stalls.append(time.perf_counter() - t0 - 0.01)
+
+            mon = asyncio.create_task(monitor())
+            acks_before = len(server.heartbeat_acks)
+            r = await server.invoke_command("reindex", {}, user="admin")
+            handles = await asyncio.gather(*[
+                server.invoke_command("ask", {"question": f"How much will the bridge repairs cost? #{i}"},
+                                      user="alice" if i % 2 else "bob")
+                for i in range(20)])  # fmt: skip
+            for h in handles:
+                await h.wait_done(timeout=120)
+            await server.wait_for(lambda: "Reindex done" in (r.text or ""), timeout=180)
+            stop.set()
+            await mon
+            assert all("42 million euros" in h.text for h in handles)
+            assert len(server.heartbeat_acks) > acks_before
+            assert max(stalls) < 0.25, f"event loop stalled {max(stalls) * 1000:.0f} ms"
+        server.assert_clean()
