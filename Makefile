@@ -20,14 +20,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	$(VENV)/bin/newsdesk run
+	$(VENV)/bin/newsdesk start
 
 test: install
-	$(VENV)/bin/ruff check bot index tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check bot index tests benchmarks
+	$(VENV)/bin/ruff check .
 
 bench: install
 	$(PY) -m benchmarks.run

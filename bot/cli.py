@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN); without one, says how to chat instead")
+    sub.add_parser("start", help="what `make run` does: the bot when DISCORD_TOKEN is set, else the terminal chat")
     c = with_index(sub.add_parser("chat", help="ask questions in the terminal; indexes the articles on first start"))
     c.add_argument("--articles", type=Path, action="append", help="articles folder (repeatable)")
 
@@ -283,6 +284,7 @@ def cmd_chat(args, settings) -> int:
             print(render_summary(engine.reindex(settings.articles_dir, progress=progress, who="newsdesk chat")))
         finally:
             close()
+    engine.warm_up()
     stats = engine.stats()
     print(f"Newsdesk: {stats.articles} articles, {stats.passages} passages. Ask a question; empty line or "
           "Ctrl-D to quit.", flush=True)  # fmt: skip
@@ -301,7 +303,7 @@ def cmd_chat(args, settings) -> int:
 
 
 def cmd_run(args, settings) -> int:
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+    if not _has_token(settings):
         print("newsdesk: no Discord token: set DISCORD_TOKEN in the environment or in .env "
               "(see .env.example); `newsdesk chat` answers questions in the terminal without one.",
               file=sys.stderr)  # fmt: skip
@@ -309,6 +311,18 @@ def cmd_run(args, settings) -> int:
     from .client import run_bot
 
     return run_bot(settings)
+
+
+def _has_token(settings) -> bool:
+    return settings.discord_token is not None and bool(settings.discord_token.get_secret_value().strip())
+
+
+def cmd_start(args, settings) -> int:
+    if _has_token(settings):
+        return cmd_run(args, settings)
+    print("No DISCORD_TOKEN configured: starting the terminal chat (set it in .env to run the bot).", flush=True)
+    args.articles = None
+    return cmd_chat(args, settings)
 
 
 def cmd_sync(args, settings) -> int:
@@ -334,6 +348,7 @@ def cmd_eval(args, settings) -> int:
 
 COMMANDS = {
     "run": cmd_run,
+    "start": cmd_start,
     "chat": cmd_chat,
     "reindex": cmd_reindex,
     "ask": cmd_ask,

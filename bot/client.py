@@ -150,11 +150,14 @@ class NewsdeskBot(commands.Bot):
 
 
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Answer with a message only the user sees; after a defer, replace the "thinking…" message instead."""
     with contextlib.suppress(discord.HTTPException):
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+        elif interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=NONE)
+        else:
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
 
 
 def parse_filter_date(value: str | None) -> str | None:

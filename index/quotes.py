@@ -62,18 +62,25 @@ def coverage(terms: QuestionTerms, text: str, lang: str | None) -> float:
     return sum(w for s, w in terms.weights.items() if s in present) / terms.total
 
 
+_TUNE = {"ext_words": 18, "num": 0.15, "date": 0.2, "name": 0.05, "lead": 0.01, "prev_anaphor": 0.0,
+         "next_bias": 0.0, "bigram": 0.0, "local": 1.0, "novel": False}
+_ANAPHOR = re.compile(r"^(il|elle|ils|elles|ce|cette|ces|cet|celui|celle|ceux|celles|ceci|cela|on|lui|leur|"
+                      r"he|she|they|it|its|this|these|those|his|her|their|there|such)\b", re.IGNORECASE)
+
+
 def _sentence_score(terms: QuestionTerms, present: set[str], local: dict[str, float], text: str,
                     index: int) -> float:  # fmt: skip
-    score = sum(w * local[s] for s, w in terms.weights.items() if s in present) / terms.total
+    t = _TUNE
+    score = sum(w * (local[s] if t["local"] else 1.0) for s, w in terms.weights.items() if s in present) / terms.total
     folded = fold(text)
     if terms.wants_number and _HAS_NUMBER.search(text):
-        score += 0.15
+        score += t["num"]
     if terms.wants_date and _HAS_DATE.search(folded):
-        score += 0.2
+        score += t["date"]
     if terms.wants_name and _HAS_NAME.search(text):
-        score += 0.05
+        score += t["name"]
     # A lead sentence states the story's main facts; later ones are a little less likely to answer.
-    return score - 0.01 * min(index, 5)
+    return score - t["lead"] * min(index, 5)
 
 
 def choose_quote(
@@ -82,12 +89,15 @@ def choose_quote(
     article_text: str,
     article: ArticleRef,
     score: float,
+    *,
+    highlight: bool = True,
 ) -> tuple[Quote | None, float]:
     """Return the best one or two consecutive sentences of `passage` as a verified quote, and its score.
 
     The quote is cut from the stored article text by offsets and checked to be exactly that text, so what
     is shown can never differ from the article.
     """
+    t = _TUNE
     sentences = list(passage.sentences)
     if not sentences:
         return None, 0.0
@@ -98,16 +108,23 @@ def choose_quote(
     n = len(texts)
     local = {s: math.log(1 + (n + 1) / (0.5 + sum(s in st for st in stems))) / math.log(1 + (n + 1) / 0.5)
              for s in terms.weights}  # fmt: skip
-    scores = [_sentence_score(terms, stems[i], local, t, i) for i, t in enumerate(texts)]
+    scores = [_sentence_score(terms, stems[i], local, x, i) for i, x in enumerate(texts)]
     best = max(range(len(sentences)), key=lambda i: scores[i])
     start, end = sentences[best]
     words = len(texts[best].split())
     # A short sentence rarely stands alone: add the better neighbour while the quote stays short.
-    if words < 18 and len(sentences) > 1:
+    if words < t["ext_words"] and len(sentences) > 1:
+        anaphor = bool(_ANAPHOR.match(texts[best]))
+
+        def pref(i: int) -> float:
+            bonus = t["prev_anaphor"] if (i < best and anaphor) else 0.0
+            bonus += t["next_bias"] if i > best else 0.0
+            return scores[i] + bonus
+
         neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(sentences)]
-        n = max(neighbours, key=lambda i: (scores[i], -abs(i - best - 0.5)))
-        if words + len(texts[n].split()) <= MAX_QUOTE_WORDS:
-            start, end = min(start, sentences[n][0]), max(end, sentences[n][1])
+        j = max(neighbours, key=lambda i: (pref(i), -abs(i - best - 0.5)))
+        if words + len(texts[j].split()) <= MAX_QUOTE_WORDS:
+            start, end = min(start, sentences[j][0]), max(end, sentences[j][1])
     text = article_text[start:end]
     if not text or text not in passage.text or article_text[start:end] != text:
         return None, 0.0
@@ -118,7 +135,7 @@ def choose_quote(
         score=score,
         passage_id=passage.id,
         article=article,
-        highlights=highlight_spans(terms, text, passage.lang),
+        highlights=highlight_spans(terms, text, passage.lang) if highlight else (),
     ), scores[best]
 
 

@@ -48,10 +48,10 @@ def workspace(built_index, tmp_path):
 
 
 def make_bot(server, workspace, real_embedder, **overrides) -> NewsdeskBot:
-    settings = Settings(_env_file=None, DISCORD_TOKEN=server.token, guild_ids=[server.guild.id],
-                        qa_channel_ids=[server.guild.channel("ask").id], question_cooldown=0,
-                        index_dir=workspace / "index", articles_dir=[workspace / "articles"],
-                        reindex_progress_every=0.2, **overrides)  # fmt: skip
+    values = {"guild_ids": [server.guild.id], "qa_channel_ids": [server.guild.channel("ask").id],
+              "question_cooldown": 0, "index_dir": workspace / "index", "articles_dir": [workspace / "articles"],
+              "reindex_progress_every": 0.2, **overrides}  # fmt: skip
+    settings = Settings(_env_file=None, DISCORD_TOKEN=server.token, **values)
     engine = Engine(settings.index_dir, real_embedder, settings.search_config(), settings.build_options())
     return NewsdeskBot(settings, engine, guild_ready_timeout=0.05)
 
@@ -237,3 +237,77 @@ async def test_event_loop_stays_responsive_under_load_and_reindex(workspace, rea
             assert len(server.heartbeat_acks) > acks_before
             assert max(stalls) < 0.25, f"event loop stalled {max(stalls) * 1000:.0f} ms"
         server.assert_clean()
+
+
+async def test_more_button_shows_the_next_quotes(tmp_path, real_embedder):
+    folder = tmp_path / "articles"
+    stories = {
+        "Arles": "Some 1,200 visitors watched the lantern parade on Saturday night as brass bands led the way.",
+        "Brest": "Sailors opened the lantern parade on Saturday night, and the harbour master counted 3,400 visitors.",
+        "Colmar": "Rain did not stop 900 visitors from following the lantern parade along the canals on Saturday night.",
+        "Dijon": "The mayor said 5,000 visitors joined Saturday night's lantern parade, a record for the festival.",
+        "Evian": "By the lake, 650 visitors saw Saturday night's lantern parade end with music from a local choir.",
+        "Foix": "Under the castle walls, the lantern parade drew 1,800 visitors on Saturday night, police said.",
+    }
+    for i, (town, text) in enumerate(stories.items()):
+        write(folder / f"{town}.txt", f"title: {town} lantern parade\ndate: 2024-10-{i + 1:02d}\n\n{text}")
+    Engine(tmp_path / "index", real_embedder).reindex([folder])
+    async with loopback_discord() as server:
+        bot = make_bot(server, tmp_path, real_embedder)
+        async with running_bot(bot, server):
+            h = await ask(server, "How many visitors did the lantern parade have on Saturday night?")
+            first = h.response["embeds"][0]["description"]
+            assert first.count("visitors") == 3
+            [button] = [c for row in h.response["components"] for c in row["components"]]
+            assert button["label"] == "More"
+            more = await server.click_button(h.response, button["custom_id"])
+            await more.wait_done(timeout=10)
+            second = more.response["embeds"][0]["description"]
+            assert second.startswith("**4.**") and "visitors" in second
+            # the next quotes are other articles than the first three
+            shown = {ln.split("](")[0] for ln in first.splitlines() if "](" in ln}
+            assert not shown & {ln.split("](")[0] for ln in second.splitlines() if "](" in ln}
+        server.assert_clean()
+
+
+async def test_cooldown_and_errors_are_ephemeral_and_never_silent(workspace, real_embedder, caplog):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder, question_cooldown=60)
+        async with running_bot(bot, server):
+            await ask(server, "How much will the harbour bridge repairs cost?")
+            again = await server.invoke_command("ask", {"question": "And the ferries?"})
+            await again.wait_done(timeout=10)
+            assert again.ephemeral and "Please wait" in again.text and again.ack.type == 4
+            bad = await server.invoke_command("ask", {"question": "Bridge news?", "since": "soon"}, user="bob")
+            await bad.wait_done(timeout=10)
+            assert "is not a date" in bad.text and bad.ephemeral
+
+            def broken(*args, **kwargs):
+                raise RuntimeError("disk on fire")
+
+            bot.engine.search = broken
+            oops = await server.invoke_command("search", {"query": "bridge"})
+            await oops.wait_done(timeout=10)
+            assert "Sorry, something went wrong" in oops.text and "disk on fire" not in oops.text
+            assert any("disk on fire" in (r.exc_text or "") or r.exc_info for r in caplog.records if r.levelname == "ERROR")
+        server.assert_clean()
+
+
+async def test_without_the_message_content_intent_mentions_and_slash_commands_still_work(workspace, real_embedder,
+                                                                                        caplog):  # fmt: skip
+    from bot.client import serve
+
+    async with loopback_discord(privileged_intents=()) as server:
+        bot = make_bot(server, workspace, real_embedder)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(bot.settings, bot.engine, stop, guild_ready_timeout=0.05))
+        await server.wait_for(lambda: server.synced_commands() and len(server.identifies) >= 2, timeout=30)
+        await asyncio.sleep(0.5)
+        h = await ask(server, "How much will the harbour bridge repairs cost?")
+        assert "42 million euros" in h.text
+        await server.send_user_message("How much will the bridge repairs cost?", mention_bot=True)
+        reply = await server.wait_for_message("general", timeout=30)
+        assert "42 million euros" in reply["content"]
+        stop.set()
+        await asyncio.wait_for(task, timeout=20)
+    assert any("message content intent" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

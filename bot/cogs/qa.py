@@ -160,10 +160,10 @@ class QACog(commands.Cog):
         until: app_commands.Range[str, 4, 30] | None = None,
         private: bool = False,
     ) -> None:
+        filters = Filters(source=source, since=parse_filter_date(since), until=parse_filter_date(until))
         if await self._cooldown(interaction):
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
-        filters = Filters(source=source, since=parse_filter_date(since), until=parse_filter_date(until))
         lang = lang_of(interaction.locale)
         answer = replace(await self.bot.offload(self.engine.ask, question, None, filters), lang=lang)
         embed = render.answer_embed(answer)
