@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ad = with_index(sub.add_parser("add", help="fetch one article page, keep it as a file, index it"))
     ad.add_argument("url")
+    ad.add_argument("--articles", type=Path, action="append", help="articles folder; the page is kept in the first")
     ad.add_argument("--allow-host", action="append", default=[])
     ad.add_argument("--json", action="store_true")
 

@@ -29,8 +29,11 @@ SOURCES_PER_PAGE = 8
 
 
 def escape(text: str) -> str:
-    """Escape Markdown and neutralise mentions-looking text (shown as written, never parsed)."""
-    return discord.utils.escape_markdown(text).replace("@", "@\u200b")
+    """Escape Markdown and neutralise mentions-looking text (shown as written, never parsed).
+
+    `]` is escaped too: inside a masked link's title, a bare `](` would end the title and start another link.
+    """
+    return discord.utils.escape_markdown(text).replace("]", "\\]").replace("@", "@\u200b")
 
 
 def cut(text: str, limit: int, ellipsis: str = "…") -> str:
