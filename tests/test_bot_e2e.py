@@ -13,6 +13,7 @@ from bot.settings import Settings
 from index.search import Engine
 from tests.conftest import ARTICLES, SAMPLES, write
 from tests.loopback import loopback_discord, running_bot
+from tests.test_feeds import site  # noqa: F401  (a news site on loopback, for /add)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -311,3 +312,24 @@ async def test_without_the_message_content_intent_mentions_and_slash_commands_st
         stop.set()
         await asyncio.wait_for(task, timeout=20)
     assert any("message content intent" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
+async def test_add_fetches_a_page_for_admins_only(workspace, real_embedder, site):  # noqa: F811
+    site.put("/night-market", b"<html><head><title>Night market opens</title></head><body><article><h1>Night "
+             b"market opens</h1><p>The harbour night market opens on Friday with forty stalls selling smoked "
+             b"fish, honey and lanterns, the town council announced on Monday.</p></article></body></html>")  # fmt: skip
+    async with loopback_discord(permissions_override=True) as server:  # a server owner opened /add to everyone
+        bot = make_bot(server, workspace, real_embedder, allow_hosts=["127.0.0.1"])
+        async with running_bot(bot, server):
+            no = await server.invoke_command("add", {"url": site.url("/night-market")}, user="alice")
+            await no.wait_done(timeout=10)
+            assert no.ephemeral and "Only Newsdesk admins" in no.text
+            h = await server.invoke_command("add", {"url": site.url("/night-market")}, user="admin")
+            await h.wait_done(timeout=60)
+            assert "Night market opens" in h.text
+            a = await ask(server, "How many stalls will the night market have?")
+            assert "forty **stalls**" in a.text
+            bad = await server.invoke_command("add", {"url": "http://10.0.0.1/x"}, user="admin")
+            await bad.wait_done(timeout=30)
+            assert "10.0.0.1" in bad.text
+        server.assert_clean()

@@ -15,9 +15,11 @@ from discord.ext import commands, tasks
 
 from index.build import Cancelled
 from index.errors import NewsdeskError
+from index.feeds import FetchPolicy, fetch_page, refresh_feeds
 from index.models import ReindexSummary
 
 from ..client import NONE, ReindexJob, send_ephemeral
+from ..render import CONTENT_MAX, cut, escape
 from ..strings import lang_of, t
 
 if TYPE_CHECKING:
@@ -33,8 +35,6 @@ def summary_text(s: ReindexSummary, lang: str) -> str:
                       for f in s.failed[:10]]  # fmt: skip
     if len(s.failed) > 10:
         lines.append(f"- … (+{len(s.failed) - 10})")
-    from ..render import CONTENT_MAX, cut, escape
-
     return cut(escape("\n".join(lines)), CONTENT_MAX)
 
 
@@ -48,18 +48,23 @@ class AdminCog(commands.Cog):
     async def cog_unload(self) -> None:
         self.refresh.cancel()
 
-    def _refuse(self, interaction: discord.Interaction, what: str) -> bool:
-        if self.bot.is_admin(interaction.user, interaction.permissions):
-            return False
-        log.warning("refused %s for %s (%s): not an admin", what, interaction.user, interaction.user.id)
-        return True
+    async def _start_job(self, interaction: discord.Interaction, what: str, refusal: str) -> ReindexJob | None:
+        """Check the caller is an admin and no reindex runs, then claim the one job slot; else answer why not."""
+        lang = lang_of(interaction.locale)
+        if not self.bot.is_admin(interaction.user, interaction.permissions):
+            log.warning("refused %s for %s (%s): not an admin", what, interaction.user, interaction.user.id)
+            await send_ephemeral(interaction, t(refusal, lang))
+            return None
+        if self.bot.job is not None:
+            await send_ephemeral(interaction, t("reindex_running", lang, who=self.bot.job.who))
+            return None
+        self.bot.job = ReindexJob(who=f"{interaction.user} ({interaction.user.id})")
+        return self.bot.job
 
     def _pull_feeds(self) -> list[dict]:
         s = self.bot.settings
         if not s.feeds:
             return []
-        from index.feeds import FetchPolicy, refresh_feeds
-
         statuses = refresh_feeds(s.feeds, s.articles_dir[0], FetchPolicy(allow_hosts=tuple(s.allow_hosts)))
         for st in statuses:
             log.info("feed %s: %s%s", st.url, st.status, f" ({st.error})" if st.error else "")
@@ -77,15 +82,10 @@ class AdminCog(commands.Cog):
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction, force: bool = False) -> None:
         lang = lang_of(interaction.locale)
-        if self._refuse(interaction, "/reindex"):
-            await send_ephemeral(interaction, t("reindex_refused", lang))
+        job = await self._start_job(interaction, "/reindex", "reindex_refused")
+        if job is None:
             return
-        if self.bot.job is not None:
-            await send_ephemeral(interaction, t("reindex_running", lang, who=self.bot.job.who))
-            return
-        who = f"{interaction.user} ({interaction.user.id})"
-        job = self.bot.job = ReindexJob(who=who)
-        log.info("reindex started by %s (force=%s)", who, force)
+        log.info("reindex started by %s (force=%s)", job.who, force)
         await interaction.response.send_message(t("reindex_started", lang), allowed_mentions=NONE)
         job.task = asyncio.create_task(self._run(interaction, job, force, lang))
 
@@ -126,18 +126,12 @@ class AdminCog(commands.Cog):
     @app_commands.guild_only()
     async def add(self, interaction: discord.Interaction, url: app_commands.Range[str, 8, 2000]) -> None:
         lang = lang_of(interaction.locale)
-        if self._refuse(interaction, "/add"):
-            await send_ephemeral(interaction, t("add_refused", lang))
+        job = await self._start_job(interaction, "/add", "add_refused")
+        if job is None:
             return
-        if self.bot.job is not None:
-            await send_ephemeral(interaction, t("reindex_running", lang, who=self.bot.job.who))
-            return
-        await interaction.response.defer(thinking=True)
-        from index.feeds import FetchPolicy, fetch_page
-
         s = self.bot.settings
-        job = self.bot.job = ReindexJob(who=f"{interaction.user} ({interaction.user.id})")
         try:
+            await interaction.response.defer(thinking=True)
             path, status = await self.bot.offload(fetch_page, url, s.articles_dir[0],
                                                   FetchPolicy(allow_hosts=tuple(s.allow_hosts)))  # fmt: skip
             if path is None:
@@ -149,8 +143,6 @@ class AdminCog(commands.Cog):
         ref = next((r for r in self.bot.engine.articles() if r.path and str(path) in r.path), None)
         title = ref.title if ref else (status.title or url)
         date = (ref.date if ref else None) or t("unknown_date", lang)
-        from ..render import cut, escape
-
         await interaction.edit_original_response(content=cut(t("add_done", lang, title=escape(title), date=date), 2000),
                                                  allowed_mentions=NONE)  # fmt: skip
 
