@@ -11,7 +11,7 @@ from bm25s import stopwords as bm25_stopwords
 
 from .text import fold
 
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 _STEMMERS = {"fr": "french", "en": "english", "de": "german", "es": "spanish", "it": "italian",
              "pt": "portuguese", "nl": "dutch"}  # fmt: skip
@@ -32,6 +32,8 @@ _QUESTION_WORDS = {
 }
 # French (and Italian) elided articles and pronouns: l'avion -> avion, qu'il -> il, jusqu'à -> à.
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu)['’]", re.IGNORECASE)
+PREFIX_CHARS = 6
+PREFIX_MARK = "~"  # keeps prefix terms apart from stems in the BM25 vocabulary
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _lock = threading.Lock()
 
@@ -64,24 +66,50 @@ def words(text: str, lang: str | None) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def analyze(text: str, lang: str | None) -> list[str]:
-    """Return the BM25 terms of `text`: stopwords dropped, stems accent-folded so "événement" == "evenement"."""
+def stems(text: str, lang: str | None) -> list[str]:
+    """Return the stems of `text`: stopwords dropped, accent-folded so "événement" == "evenement"."""
     lang = lang if lang in _STEMMERS else "en"
     return [t for w in words(text, lang) if (t := _term(w, lang)) is not None]
 
 
-def analyze_spans(text: str, lang: str | None) -> list[tuple[int, int, str]]:
-    """Return (start, end, term) for each kept word of `text`, for highlighting question terms in a quote."""
+@lru_cache(maxsize=262_144)
+def _terms(word: str, lang: str) -> tuple[str, ...]:
+    """(stem, prefix term) of one lower-case word, or () for a stopword."""
+    stem = _term(word, lang)
+    if stem is None:
+        return ()
+    return stem, PREFIX_MARK + fold(word)[:PREFIX_CHARS]
+
+
+def analyze(text: str, lang: str | None) -> list[str]:
+    """Return the BM25 terms of `text`: each kept word's stem, and its first letters as a looser second term.
+
+    The prefix matches forms the stemmer keeps apart ("exiler"/"exila", "construit"/"construction"): on the
+    PIAF and XQuAD dev sets it adds 1-2 points of R@1 to BM25 over the stems alone.
+    """
+    lang = lang if lang in _STEMMERS else "en"
+    return [t for w in words(text, lang) for t in _terms(w, lang)]
+
+
+def stem_prefixes(text: str, lang: str | None) -> list[tuple[str, str]]:
+    """Return (stem, prefix term) for each kept word of `text`, in order."""
+    lang = lang if lang in _STEMMERS else "en"
+    return [(t[0], t[1]) for w in words(text, lang) if (t := _terms(w, lang))]
+
+
+def analyze_spans(text: str, lang: str | None, *, prefixes: bool = False) -> list[tuple]:
+    """Return (start, end, stem) for each kept word of `text`, for highlighting question terms in a quote;
+    (start, end, stem, prefix term) with `prefixes`."""
     lang = lang if lang in _STEMMERS else "en"
     out = []
     for m in _TOKEN.finditer(text):
-        t = _term(m.group(0).lower(), lang)
-        if t is not None:
-            out.append((m.start(), m.end(), t))
+        t = _terms(m.group(0).lower(), lang)
+        if t:
+            out.append((m.start(), m.end(), *t) if prefixes else (m.start(), m.end(), t[0]))
     return out
 
 
 @lru_cache(maxsize=65_536)
 def term_set(text: str, lang: str | None) -> frozenset[str]:
-    """The set of terms of `text` (cached: the same sentences are scored for many questions)."""
+    """The set of BM25 terms (stems and prefixes) of `text`; cached: the same sentences serve many questions."""
     return frozenset(analyze(text, lang))

@@ -87,6 +87,15 @@ def _auc(pos: list[float], neg: list[float]) -> float | None:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def _fixed_threshold(pos: list[float], neg: list[float], answered: float) -> dict | None:
+    """A fixed threshold on one score, set to answer the same share of answerable questions as Newsdesk:
+    the share of unanswerable ones it abstains on, and its AUC. The bar Newsdesk's confidence has to beat."""
+    if not pos or not neg:
+        return None
+    cut = float(np.quantile(pos, 1 - answered)) if answered < 1 else min(pos)
+    return {"abstained_unanswerable": float(np.mean(np.array(neg) < cut)), "auc": _auc(pos, neg), "threshold": cut}
+
+
 def _contains(quote: str, answers: Sequence[str]) -> bool:
     q = " ".join(fold(normalize_text(quote)).split())
     return any(" ".join(fold(normalize_text(a)).split()) in q for a in answers if a.strip())
@@ -108,11 +117,21 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
 
         iterator = tqdm(questions, desc="questions", leave=False)
     threshold = engine.config.min_confidence
+    has_negatives = any(q.get("is_impossible") for q in questions)
+    fixed_pos: dict[str, list[float]] = {"dense": [], "score": []}
+    fixed_neg: dict[str, list[float]] = {"dense": [], "score": []}
+    quote_words: list[int] = []
     for q in iterator:
         t0 = time.perf_counter()
         answer = engine.ask(q["question"], k=3)
         latencies.append((time.perf_counter() - t0) * 1000)
         impossible = bool(q.get("is_impossible"))
+        if has_negatives:
+            # The comparison: a fixed threshold on one retrieval score of the best passage.
+            hits = engine.search(q["question"], k=1)
+            for key in fixed_pos:
+                value = (hits[0].dense if key == "dense" else hits[0].score) if hits else 0.0
+                (fixed_neg if impossible else fixed_pos)[key].append(value)
         if impossible:
             conf_neg.append(answer.confidence)
             abstained_neg += answer.confidence < threshold
@@ -125,6 +144,8 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
         art_hits1 += q.get("doc_id") in docs[:1]
         art_hits5 += q.get("doc_id") in docs[:5]
         quotes = list(answer.quotes) + list(answer.more)
+        if quotes:
+            quote_words.append(len(quotes[0].text.split()))
         hit1 += any(_contains(x.text, q["answers"]) for x in quotes[:1])
         hit3 += any(_contains(x.text, q["answers"]) for x in quotes[:3])
     n = len(ranks)
@@ -139,12 +160,16 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
         "passage": {"r@1": recall(1), "r@5": recall(5), "r@20": recall(20),
                     "mrr": sum(1 / r for r in ranks if r) / n if n else 0.0},
         "article": {"r@1": art_hits1 / n if n else 0.0, "r@5": art_hits5 / n if n else 0.0},
-        "quote": {"hit@1": hit1 / n if n else 0.0, "hit@3": hit3 / n if n else 0.0},
+        "quote": {"hit@1": hit1 / n if n else 0.0, "hit@3": hit3 / n if n else 0.0,
+                  "words_mean": float(np.mean(quote_words)) if quote_words else 0.0,
+                  "words_p95": _percentile(quote_words, 95)},
         "abstention": None if not conf_neg else {
             "abstained_unanswerable": abstained_neg / len(conf_neg),
             "answered_answerable": answered_pos / n if n else 0.0,
             "auc": _auc(conf_pos, conf_neg),
             "threshold": threshold,
+            "fixed": {key: _fixed_threshold(fixed_pos[key], fixed_neg[key], answered_pos / n if n else 0.0)
+                      for key in fixed_pos},
         },
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
     }
@@ -160,13 +185,27 @@ BASELINES = {
 def run_eval(passages: Path, questions: Path, settings, *, limit: int | None = None, baselines: bool = False,
              progress: bool = False, index_dir: Path | None = None) -> dict:  # fmt: skip
     """Index `passages` (one unit each) in a temporary folder and evaluate `questions` against it."""
+    return run_eval_sets(passages, [questions], settings, limit=limit, baselines=baselines, progress=progress,
+                         index_dir=index_dir)[0]  # fmt: skip
+
+
+def run_eval_sets(passages: Path, question_files: Sequence[Path], settings, *, limit: int | None = None,
+                  baselines: bool = False, progress: bool = False, index_dir: Path | None = None,
+                  embedder=None) -> list[dict]:  # fmt: skip
+    """Index `passages` once and evaluate each questions file against it (one report per file).
+
+    Questions are embedded in batches first (through a CachingEmbedder, reused by the baselines), so the
+    latencies are those of `ask` once the query vector is known; `query_embedding_ms` gives the p50 time
+    of encoding one question alone, measured on a sample.
+    """
     rows = read_jsonl(passages)
-    qs = read_jsonl(questions)[: limit or None]
-    if not rows or not qs:
+    sets = [(path, read_jsonl(path)[: limit or None]) for path in question_files]
+    if not rows or not all(qs for _, qs in sets):
         raise NewsdeskError("the evaluation set has no passages or no questions")
     engine = settings.make_engine()
-    embedder = CachingEmbedder(engine.embedder)
+    embedder = embedder or CachingEmbedder(engine.embedder)
     build = replace(engine.build, whole_articles=True, max_removal_share=1.0)
+    reports = []
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as tmp:
         root = index_dir or Path(tmp) / "index"
         t0 = time.perf_counter()
@@ -176,15 +215,35 @@ def run_eval(passages: Path, questions: Path, settings, *, limit: int | None = N
         main = Engine(root, embedder, engine.config, build)
         key_of = {ref.id: k for k, ref in _keys(main).items()}
         doc_of = {str(r["id"]): str(r.get("doc_id") or r["id"]) for r in rows}
-        report = evaluate(main, qs, key_of, doc_of, progress)
-        report.update(set=questions.name, passages_file=passages.name, model=embedder.name,
-                      index_seconds=round(build_s, 2))  # fmt: skip
-        if baselines:
-            report["baselines"] = {}
-            for name, overrides in BASELINES.items():
-                cfg = replace(engine.config, **overrides)
-                report["baselines"][name] = evaluate(Engine(root, embedder, cfg, build), qs, key_of, doc_of, progress)
-    return report
+        for path, qs in sets:
+            texts = [q["question"] for q in qs]
+            single = _single_query_ms(embedder, texts[:20])
+            embedder.encode_queries(texts)
+            report = evaluate(main, qs, key_of, doc_of, progress)
+            report.update(set=path.name, passages_file=passages.name, model=embedder.name,
+                          index_seconds=round(build_s, 2), query_embedding_ms=single)  # fmt: skip
+            if baselines:
+                report["baselines"] = {}
+                for name, overrides in BASELINES.items():
+                    cfg = replace(engine.config, **overrides)
+                    report["baselines"][name] = evaluate(Engine(root, embedder, cfg, build), qs, key_of, doc_of,
+                                                         progress)  # fmt: skip
+            reports.append(report)
+    return reports
+
+
+def _single_query_ms(embedder, texts: Sequence[str]) -> float | None:
+    """p50 time to encode one question alone (what `ask` pays before the rest), on a few questions."""
+    inner = getattr(embedder, "inner", None)
+    if inner is None or not texts:
+        return None
+    inner.encode_queries(texts[:1])  # warm up
+    times = []
+    for t in texts:
+        t0 = time.perf_counter()
+        inner.encode_queries([t])
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(_percentile(times, 50), 2)
 
 
 def _keys(engine: Engine) -> dict[str, object]:
@@ -216,4 +275,13 @@ def format_report(report: dict) -> str:
     lines.append(row("newsdesk", report))
     for name, r in (report.get("baselines") or {}).items():
         lines.append(row(name, r))
+    q = report["quote"]
+    lines.append(f"first quote: {q.get('words_mean', 0):.1f} words on average, p95 {q.get('words_p95', 0):.0f}")
+    ab = report.get("abstention") or {}
+    for key, f in (ab.get("fixed") or {}).items():
+        if f:
+            lines.append(f"fixed threshold on the best passage's {key}, answering as many: abstains on "
+                         f"{f['abstained_unanswerable']:.3f} of unanswerable, AUC {_fmt(f['auc'])}")  # fmt: skip
+    if report.get("query_embedding_ms") is not None:
+        lines.append(f"latencies exclude the query embedding: {report['query_embedding_ms']:.1f} ms p50 alone")
     return "\n".join(lines)

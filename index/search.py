@@ -8,18 +8,19 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .analyzer import analyze
+from .analyzer import analyze, term_set
 from .build import BuildOptions, Progress, reindex_articles, reindex_folders
 from .dates import in_range, question_dates
 from .embedding import Embedder
 from .errors import EmptyQuestion, QuestionTooLong
 from .lang import detect_language
 from .models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
-from .quotes import QuestionTerms, choose_quote, coverage, question_terms
+from .quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from .store import IndexDir, Snapshot
 from .text import fold
 
@@ -37,8 +38,17 @@ class SearchConfig:
     # Weight of the dense score in the fusion, per question language (the rest goes to BM25). The bundled
     # model is English-trained: on French it mostly adds noise, so it gets little weight there.
     dense_weight: dict = field(default_factory=lambda: {"en": 0.5, "fr": 0.2, "*": 0.3})
-    # Abstain when the confidence of the best passage is under this.
-    min_confidence: float = 0.45
+    # Abstain when the confidence of the best passage is under this. The confidence is a logistic model of
+    # the evidence (Engine._evidence), per question language like the fusion weights: fitted on piaf_abstain
+    # for French (and other languages), on squad2_dev for English, each with its bias set so that 0.5 answers
+    # about 90% of the answerable questions (docs/quality.md). Another embedding model changes the cosines:
+    # re-check with `newsdesk eval` on an abstention set (and adjust the biases) after switching.
+    min_confidence: float = 0.5
+    confidence_weights: dict = field(default_factory=lambda: {
+        "en": {"bias": -1.94, "dense": 2.8, "coverage": 0.3, "names": 0.6, "margin": 0.4},
+        "*": {"bias": -4.77, "dense": 4.5, "lexical": 5.9, "coverage": 1.1, "coverage_rare": 0.9, "margin": 2.5,
+              "names": 1.4, "unknown": -1.1},
+    })  # fmt: skip
     date_boost: float = 0.1
     duplicate_overlap: float = 0.8
     more: int = 6  # quotes kept for the "More" button
@@ -308,13 +318,14 @@ class Engine:
             if p is None:
                 continue
             quote, sentence = choose_quote(terms, p, snap.article_text(p.article_id), snap.articles[p.article_id],
-                                           cand.fused)  # fmt: skip
+                                           cand.fused, highlight=False)  # fmt: skip
             chosen[cand.pid] = quote
             final[cand.pid] = cand.fused + self.config.sentence_weight * sentence
         pool = sorted((c for c in pool if c.pid in final), key=lambda c: -final[c.pid])
         ranked = self._diverse(snap, pool + cands[self.config.rerank_depth :],
                                max(self.config.ranking_depth, k + self.config.more))  # fmt: skip
-        confidence = self._confidence(snap, terms, ranked[0], passages) if ranked else 0.0
+        evidence = self._evidence(snap, question, lang, terms, ranked, final, passages) if ranked else None
+        confidence = self._confidence(evidence, lang) if evidence else 0.0
         quotes: list[Quote] = []
         for cand in ranked:
             quote = chosen.get(cand.pid)
@@ -322,6 +333,7 @@ class Engine:
                 continue
             if quotes and final[cand.pid] < self.config.min_relative_score * quotes[0].score:
                 break  # the rest is much weaker than the best: related at most, not an answer
+            quote = with_highlights(terms, quote, passages[cand.pid].lang)
             quotes.append(replace(quote, score=final[cand.pid]))
             if len(quotes) >= k + self.config.more:
                 break
@@ -353,25 +365,59 @@ class Engine:
             ranking=tuple(int(snap.row_article[c.row]) for c in ranked[: self.config.ranking_depth]),
         )
 
-    def _confidence(self, snap: Snapshot, terms: QuestionTerms, best: _Candidate, passages) -> float:
-        """How sure we are that the best passage answers: lexical coverage of the question and dense similarity."""
+    def _evidence(self, snap: Snapshot, question: str, lang: str, terms: QuestionTerms, ranked: list[_Candidate],
+                  final: dict[int, float], passages) -> dict[str, float] | None:  # fmt: skip
+        """What the abstention decision looks at: how well the best passage covers the question, and how clearly.
+
+        All features are in about 0..1 whatever the index size: idf-weighted coverage of the question's stems
+        (and with idf squared, which favours rare words), the dense cosine, the BM25 score as a share of the
+        most the question could score, the lead over the next passage, the share of the question's names
+        found, and the share of the question's weight that no indexed passage contains at all.
+        """
+        best = ranked[0]
         p = passages.get(best.pid)
-        if p is None:
-            return 0.0
-        title = snap.articles[p.article_id].title
-        cov = coverage(terms, f"{title}\n{p.text}", p.lang) if terms.weights else 0.0
-        return 0.7 * cov + 0.3 * max(0.0, best.dense)
+        if p is None or not terms.weights:
+            return None
+        found = terms.matched(term_set(f"{snap.articles[p.article_id].title}\n{p.text}", p.lang))
+        squared = {s: w * w for s, w in terms.weights.items()}
+        vocab = snap.bm25.vocab_dict if snap.bm25 is not None else {}
+        unknown = sum(w for s, w in terms.weights.items() if s not in vocab and terms.prefixes.get(s) not in vocab)
+        names = [s for s in terms.names if s in terms.weights]
+        ceiling = 2.2 * sum(self._idf(snap, analyze(question, lang)).values())  # (k1 + 1) * idf per term
+        second = next((final[c.pid] for c in ranked[1:] if c.pid in final), 0.0)
+        top = final.get(best.pid, best.fused)
+        return {
+            "coverage": sum(terms.weights[s] * m for s, m in found.items()) / terms.total,
+            "coverage_rare": sum(squared[s] * m for s, m in found.items()) / (sum(squared.values()) or 1.0),
+            "dense": best.dense,
+            "lexical": best.lexical / ceiling if ceiling > 0 else 0.0,
+            "margin": min(max(top - second, 0.0), 1.0),
+            "names": sum(found.get(s, 0.0) for s in names) / len(names) if names else 1.0,
+            "unknown": unknown / terms.total,
+        }
+
+    def _confidence(self, evidence: dict[str, float], lang: str) -> float:
+        """Probability-like confidence (0..1) that the best passage answers: a logistic model of the evidence."""
+        table = self.config.confidence_weights
+        weights = table.get(lang) or table.get("*") or {}
+        z = sum(w * (1.0 if k == "bias" else evidence.get(k, 0.0)) for k, w in weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def _is_duplicate(self, quote: Quote, kept: list[Quote]) -> bool:
         """True when `quote` says what a kept quote already says (the same story twice, overlapping windows)."""
-        words = set(fold(quote.text).split())
+        words = _word_set(quote.text)
         for other in kept:
             if other.article.id == quote.article.id and not (quote.end <= other.start or quote.start >= other.end):
                 return True
-            theirs = set(fold(other.text).split())
+            theirs = _word_set(other.text)
             if words and theirs and len(words & theirs) / min(len(words), len(theirs)) >= self.config.duplicate_overlap:
                 return True
         return False
+
+
+@lru_cache(maxsize=4096)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split())
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

@@ -80,7 +80,7 @@ def test_another_model_gives_a_clear_error(fake_engine, articles_dir):
     with pytest.raises(ModelMismatch):
         other.reindex([articles_dir])
     assert other.reindex([articles_dir], force=True).passages_embedded > 0
-    assert other.ask("harbour bridge cables").quotes
+    assert other.search("harbour bridge cables", k=1)[0].article.title == "Harbour bridge closes for repairs"
 
 
 def test_missing_index(tmp_path):
@@ -134,6 +134,6 @@ def test_killing_a_reindex_leaves_the_previous_index_loadable(fake_engine, artic
     proc.wait()
     fresh = Engine(fake_engine.dir.root, HashingEmbedder())
     assert fresh.stats().articles == 3  # the previous version, intact
-    assert fresh.ask("harbour bridge cables").quotes
+    assert fresh.search("harbour bridge cables", k=1)[0].article.title == "Harbour bridge closes for repairs"
     s = fresh.reindex([articles_dir])  # the next reindex completes and cleans up
     assert s.added == 1 and fresh.stats().articles == 4

@@ -1,0 +1,1 @@
+"""Newsdesk benchmarks: `make bench` (python -m benchmarks.run). See benchmarks/README.md."""

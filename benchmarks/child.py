@@ -1,0 +1,109 @@
+"""Processes measured from outside (items 4 and 5): `python -m benchmarks.child MODE INDEX QUESTIONS_JSON`.
+
+Modes:
+  newsdesk  the bot's start: settings, engine (Settings.make_engine), the discord.py bot module, warm-up,
+            then the first answer; prints the timings as JSON (wall-clock times, for the parent to subtract).
+  serve     the same, then every question through the bot's worker-thread path; prints peak RSS.
+  plain     the baseline: sentence-transformers (torch) + faiss.read_index, encode, search.
+  plain-serve  the baseline answering every question; prints peak RSS.
+The index is the folder a Newsdesk index lives in (with its `current` link). Peak RSS is VmHWM.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM). Not ru_maxrss: Linux carries the parent's peak across
+    fork and exec into it, so a child of a large process would report the parent's figure."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+
+
+def _newsdesk(root: str, questions: list[str], serve: bool) -> dict:
+    out: dict = {"t_main": time.time()}
+    from bot.settings import Settings
+
+    out["t_settings"] = time.time()
+    try:  # the bot process imports discord.py and the bot module before anything answers
+        import bot.client  # noqa: F401
+
+        out["bot_module"] = True
+    except Exception as exc:  # the bot layer is being changed by others: measure without it, and say so
+        out["bot_module"] = f"{exc.__class__.__name__}: {exc}"
+    out["t_bot"] = time.time()
+    settings = Settings(_env_file=None, index_dir=root)
+    engine = settings.make_engine()
+    out["backend"] = settings.backend
+    started = time.perf_counter()
+    snap = engine.snapshot
+    out["load_s"] = time.perf_counter() - started
+    out["index_type"] = snap.manifest.index_type
+    out["passages"] = snap.size
+    out["rss_after_load_mb"] = _peak_mb()
+    out["t_loaded"] = time.time()
+    if hasattr(engine, "warm_up"):
+        engine.warm_up()
+    out["t_warm"] = time.time()
+    answer = engine.ask(questions[0])
+    out["t_first_answer"] = time.time()
+    out["first_answered"] = answer.answered or bool(answer.related)
+    out["onnx"] = getattr(engine.embedder, "_onnx", None) is not None
+    if serve:
+        import asyncio
+
+        async def main() -> int:
+            done = 0
+            for q in questions:
+                await asyncio.to_thread(engine.ask, q)
+                done += 1
+            return done
+
+        out["served"] = asyncio.run(main())
+    out["peak_rss_mb"] = _peak_mb()
+    return out
+
+
+def _plain(root: str, questions: list[str], serve: bool) -> dict:
+    from pathlib import Path
+
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import bundled_model_path
+
+    model = SentenceTransformer(str(bundled_model_path()), device="cpu")
+    started = time.perf_counter()
+    index = faiss.read_index(str(Path(root).resolve() / "current" / "vectors.faiss"))
+    load_s = time.perf_counter() - started
+    index.search(model.encode(questions[:1]), 5)
+    out = {"t_first_answer": time.time(), "load_s": load_s}
+    if serve:
+        for q in questions:
+            index.search(model.encode([q]), 5)
+        out["served"] = len(questions)
+    out["peak_rss_mb"] = _peak_mb()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    mode, root, qfile = argv
+    with open(qfile, encoding="utf-8") as fh:
+        questions = json.load(fh)
+    if mode in ("newsdesk", "serve"):
+        out = _newsdesk(root, questions, serve=mode == "serve")
+    else:
+        out = _plain(root, questions, serve=mode == "plain-serve")
+    print("RESULT " + json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

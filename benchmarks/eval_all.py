@@ -1,0 +1,185 @@
+"""`make eval`: every evaluation set through the real `ask` path, with baselines, in one table.
+
+Sets (from ../shared/eval beside the project): piaf.dev and piaf.test (the same 761 French paragraphs, indexed
+once), piaf_abstain, xquad_en, squad2_dev. Each set is indexed in a temporary folder, one paragraph per
+article, and measured by `index.evaluation` (what `newsdesk eval --baselines` prints for one set) with
+Newsdesk's fusion and the baselines BM25 alone, dense alone and reciprocal rank fusion.
+
+Writes the table, with the date, the command and the model, into docs/quality.md between the markers
+below (a rerun replaces it), and every figure to benchmarks/eval_results.json. Without ../shared/eval it
+says so and exits 0. About 15 minutes on 2 cores; `--limit N` keeps the first N questions of each set.
+
+    python -m benchmarks.eval_all [--limit N] [--sets piaf.dev,xquad_en] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT.parent / "shared" / "eval"
+DOC = ROOT / "docs" / "quality.md"
+RESULTS = ROOT / "benchmarks" / "eval_results.json"
+BEGIN = "<!-- eval_all:begin (written by `make eval`; edits between these markers are replaced) -->"
+END = "<!-- eval_all:end -->"
+
+# passages file -> the question sets measured against it
+GROUPS = {
+    "piaf.passages.jsonl": {"piaf.dev": "piaf.dev.questions.jsonl", "piaf.test": "piaf.test.questions.jsonl"},
+    "piaf_abstain.passages.jsonl": {"piaf_abstain": "piaf_abstain.questions.jsonl"},
+    "xquad_en.passages.jsonl": {"xquad_en": "xquad_en.questions.jsonl"},
+    "squad2_dev.passages.jsonl": {"squad2_dev": "squad2_dev.questions.jsonl"},
+}
+LANG = {"piaf.dev": "fr", "piaf.test": "fr", "piaf_abstain": "fr", "xquad_en": "en", "squad2_dev": "en"}
+
+
+def _get(report: dict, path: str):
+    value = report
+    for part in path.split("."):
+        value = (value or {}).get(part)
+    return value
+
+
+# (set, what, metric path, minimum)
+TARGETS = [
+    ("piaf.test", "R@1", "passage.r@1", 0.75),
+    ("piaf.test", "R@5", "passage.r@5", 0.92),
+    ("piaf.test", "quote hit@1", "quote.hit@1", 0.65),
+    ("xquad_en", "R@1", "passage.r@1", 0.95),
+    ("xquad_en", "quote hit@1", "quote.hit@1", 0.80),
+    ("piaf_abstain", "abstains on unanswerable", "abstention.abstained_unanswerable", 0.70),
+    ("piaf_abstain", "answers answerable", "abstention.answered_answerable", 0.90),
+]
+
+
+def check_targets(reports: dict[str, dict]) -> list[dict]:
+    """Every target with its measured value and verdict; sets not measured are left out."""
+    out = []
+    for name, what, path, minimum in TARGETS:
+        if name in reports:
+            value = _get(reports[name], path)
+            out.append({"set": name, "target": f"{what} >= {minimum}", "value": value,
+                        "pass": value is not None and value >= minimum})  # fmt: skip
+    for name, r in reports.items():
+        ab = r.get("abstention") or {}
+        for key, fixed in (ab.get("fixed") or {}).items():
+            if fixed:
+                value = ab["abstained_unanswerable"]
+                out.append({"set": name, "target": f"abstains more than a fixed threshold on the best {key} "
+                            f"({fixed['abstained_unanswerable']:.3f}), answering as many",
+                            "value": value, "pass": value > fixed["abstained_unanswerable"]})  # fmt: skip
+        base = r.get("baselines") or {}
+        if "bm25" in base and "dense" in base:
+            worse = [m for m in ("r@1", "r@5", "mrr")
+                     if r["passage"][m] < max(base["bm25"]["passage"][m], base["dense"]["passage"][m])]  # fmt: skip
+            out.append({"set": name, "target": "fusion >= its better component (R@1, R@5, MRR)",
+                        "value": ", ".join(worse) or "none worse", "pass": not worse})  # fmt: skip
+    return out
+
+
+def _f(v, digits: int = 3) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def table(reports: dict[str, dict]) -> list[str]:
+    """One markdown table: a row per set and method."""
+    head = ["set", "lang", "method", "R@1", "R@5", "R@20", "MRR", "quote@1", "quote@3", "quote words",
+            "abstains", "answers", "AUC", "p50 ms"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, report in reports.items():
+        for method, r in [("newsdesk", report), *(report.get("baselines") or {}).items()]:
+            ab = r.get("abstention") or {}
+            cells = [name, LANG.get(name, ""), method if method != "newsdesk" else "**newsdesk**",
+                     _f(r["passage"]["r@1"]), _f(r["passage"]["r@5"]), _f(r["passage"]["r@20"]),
+                     _f(r["passage"]["mrr"]), _f(r["quote"]["hit@1"]), _f(r["quote"]["hit@3"]),
+                     _f(r["quote"].get("words_mean"), 1), _f(ab.get("abstained_unanswerable")),
+                     _f(ab.get("answered_answerable")), _f(ab.get("auc")), _f(r["latency_ms"]["p50"], 1)]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def summary(reports: dict[str, dict], targets: list[dict], command: str, seconds: float) -> list[str]:
+    first = next(iter(reports.values()))
+    total = sum(r["questions"] for r in reports.values())
+    lines = [f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}` in {seconds / 60:.1f} min; "
+             f"model {first.get('model')}; {total} questions.", "", *table(reports), ""]  # fmt: skip
+    lines.append("Latencies are `ask` once the query vector is known (questions are embedded in batches first); "
+                 f"one question alone takes {_f(first.get('query_embedding_ms'), 1)} ms more to embed. "
+                 "Abstention: share of unanswerable questions abstained on, share of answerable ones answered, "
+                 "AUC of the confidence.")  # fmt: skip
+    for name, r in reports.items():
+        for key, fixed in ((r.get("abstention") or {}).get("fixed") or {}).items():
+            if fixed:
+                lines.append(f"- {name}: a fixed threshold on the best passage's {key}, answering as many answerable "
+                             f"questions, abstains on {fixed['abstained_unanswerable']:.3f} of unanswerable ones "
+                             f"(AUC {_f(fixed['auc'])}).")  # fmt: skip
+    lines += ["", "| set | target | measured | verdict |", "|---|---|---|---|"]
+    for t in targets:
+        value = _f(t["value"]) if isinstance(t["value"], float) else str(t["value"])
+        lines.append(f"| {t['set']} | {t['target']} | {value} | {'pass' if t['pass'] else '**miss**'} |")
+    return lines
+
+
+def write_doc(lines: list[str]) -> None:
+    block = "\n".join([BEGIN, *lines, END])
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Answer quality\n"
+    if BEGIN in text and END in text:
+        before, rest = text.split(BEGIN, 1)
+        text = before + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n## Latest `make eval`\n\n" + block + "\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.eval_all", description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="first N questions of each set (a quick look)")
+    parser.add_argument("--sets", default=None, help="comma-separated subset, e.g. piaf.dev,xquad_en")
+    parser.add_argument("--no-write", action="store_true", help="print only: leave docs/ and the JSON alone")
+    args = parser.parse_args(argv)
+
+    missing = [p for p, qs in GROUPS.items() for f in [p, *qs.values()] if not (EVAL / f).is_file()]
+    if missing:
+        print(f"eval_all: {EVAL / missing[0]} not found: the evaluation data lives in ../shared/eval beside the "
+              "project; nothing measured.")  # fmt: skip
+        return 0
+    wanted = set(args.sets.split(",")) if args.sets else None
+
+    from bot.settings import Settings
+    from index.evaluation import CachingEmbedder, run_eval_sets
+
+    settings = Settings()
+    embedder = CachingEmbedder(settings.make_engine().embedder)
+    started = time.perf_counter()
+    reports: dict[str, dict] = {}
+    for passages, sets in GROUPS.items():
+        chosen = {name: f for name, f in sets.items() if wanted is None or name in wanted}
+        if not chosen:
+            continue
+        print(f"eval_all: {passages} with {', '.join(chosen)} ...", flush=True)
+        measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings, limit=args.limit,
+                                 baselines=True, embedder=embedder)  # fmt: skip
+        reports.update(zip(chosen, measured, strict=True))
+    seconds = time.perf_counter() - started
+    command = "make eval" if args.limit is None and wanted is None else "python -m benchmarks.eval_all " + " ".join(
+        argv if argv is not None else sys.argv[1:])
+    targets = check_targets(reports)
+    lines = summary(reports, targets, command, seconds)
+    print("\n".join(lines))
+    if not args.no_write:
+        write_doc(lines)
+        RESULTS.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
+                                       "model": next(iter(reports.values())).get("model"), "seconds": round(seconds, 1),
+                                       "targets": targets, "reports": reports}, indent=2, ensure_ascii=False) + "\n")  # fmt: skip
+        print(f"eval_all: wrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
