@@ -30,6 +30,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
+	$(PIP) install -q -e '.[dev,fast]'
 	$(PY) -m benchmarks.run
 
 eval: install

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from .store import IndexDir, Snapshot
 from .text import fold
 
 log = logging.getLogger(__name__)
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -370,15 +372,21 @@ class Engine:
         """What the abstention decision looks at: how well the best passage covers the question, and how clearly.
 
         All features are in about 0..1 whatever the index size: idf-weighted coverage of the question's stems
-        (and with idf squared, which favours rare words), the dense cosine, the BM25 score as a share of the
-        most the question could score, the lead over the next passage, the share of the question's names
-        found, and the share of the question's weight that no indexed passage contains at all.
+        by the passage (and with idf squared, which favours rare words) and by its best sentence, the dense
+        cosine, the BM25 score as a share of the most the question could score, the lead over the next
+        passage, the shares of the question's names and numbers found, the weight of the most important
+        question word left unmatched, and the share of the question's weight no indexed passage contains.
         """
         best = ranked[0]
         p = passages.get(best.pid)
         if p is None or not terms.weights:
             return None
         found = terms.matched(term_set(f"{snap.articles[p.article_id].title}\n{p.text}", p.lang))
+        text = snap.article_text(p.article_id)
+        best_sentence = max((terms.matched(term_set(text[a:b], p.lang)) for a, b in p.sentences),
+                            key=lambda m: sum(terms.weights[s] * v for s, v in m.items()), default={})  # fmt: skip
+        unmatched = [w for s, w in terms.weights.items() if s not in found]
+        numbers = set(_NUMBER.findall(question))
         squared = {s: w * w for s, w in terms.weights.items()}
         vocab = snap.bm25.vocab_dict if snap.bm25 is not None else {}
         unknown = sum(w for s, w in terms.weights.items() if s not in vocab and terms.prefixes.get(s) not in vocab)
@@ -394,6 +402,9 @@ class Engine:
             "margin": min(max(top - second, 0.0), 1.0),
             "names": sum(found.get(s, 0.0) for s in names) / len(names) if names else 1.0,
             "unknown": unknown / terms.total,
+            "max_unmatched": max(unmatched, default=0.0) / terms.total,
+            "numbers": len(numbers & set(_NUMBER.findall(p.text))) / len(numbers) if numbers else 1.0,
+            "sentence_coverage": sum(terms.weights[s] * v for s, v in best_sentence.items()) / terms.total,
         }
 
     def _confidence(self, evidence: dict[str, float], lang: str) -> float:
