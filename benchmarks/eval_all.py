@@ -137,11 +137,64 @@ def write_doc(lines: list[str]) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
+def _vector_cache(embedder, fresh: bool):
+    """A CachingEmbedder that also keeps passage and question vectors in benchmarks/cache (reruns skip the
+    model for every text already seen); keyed by model name and backend. `fresh` ignores what is there."""
+    import hashlib
+    import re
+
+    import numpy as np
+
+    from index.evaluation import CachingEmbedder
+
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{embedder.name}-{getattr(embedder, 'backend', '')}").strip("-")
+    path = ROOT / "benchmarks" / "cache" / f"eval_all-{slug}.npz"
+
+    class DiskCache(CachingEmbedder):
+        def __init__(self, inner):
+            super().__init__(inner)
+            self.docs: dict[str, np.ndarray] = {}
+            self.loaded = 0
+            if path.is_file() and not fresh:
+                try:
+                    with np.load(path) as data:
+                        for kind, keys, vecs in (("q", data["q_keys"], data["q_vecs"]),
+                                                 ("d", data["d_keys"], data["d_vecs"])):  # fmt: skip
+                            target = self._cache if kind == "q" else self.docs
+                            target.update(zip((str(k) for k in keys), vecs, strict=True))
+                    self.loaded = len(self._cache) + len(self.docs)
+                except (OSError, KeyError, ValueError):
+                    self._cache, self.docs = {}, {}
+
+        def encode_documents(self, texts, progress=None):
+            keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+            missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.docs}.items())
+            if missing:
+                vecs = self.inner.encode_documents([t for _, t in missing])
+                self.docs.update(zip((k for k, _ in missing), vecs, strict=True))
+            if progress:
+                progress(len(texts))
+            dim = self.inner.dimension
+            return np.vstack([self.docs[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim))
+
+        def save(self):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            q = list(self._cache.items())
+            d = list(self.docs.items())
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, q_keys=np.array([k for k, _ in q]), q_vecs=np.array([v for _, v in q], dtype=np.float32),
+                     d_keys=np.array([k for k, _ in d]), d_vecs=np.array([v for _, v in d], dtype=np.float32))  # fmt: skip
+            tmp.replace(path)
+
+    return DiskCache(embedder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.eval_all", description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="first N questions of each set (a quick look)")
     parser.add_argument("--sets", default=None, help="comma-separated subset, e.g. piaf.dev,xquad_en")
     parser.add_argument("--no-write", action="store_true", help="print only: leave docs/ and the JSON alone")
+    parser.add_argument("--fresh", action="store_true", help="re-embed everything (ignore benchmarks/cache)")
     args = parser.parse_args(argv)
 
     missing = [p for p, qs in GROUPS.items() for f in [p, *qs.values()] if not (EVAL / f).is_file()]
@@ -152,10 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     wanted = set(args.sets.split(",")) if args.sets else None
 
     from bot.settings import Settings
-    from index.evaluation import CachingEmbedder, run_eval_sets
+    from index.evaluation import run_eval_sets
 
     settings = Settings()
-    embedder = CachingEmbedder(settings.make_engine().embedder)
+    embedder = _vector_cache(settings.make_engine().embedder, args.fresh)
+    if embedder.loaded:
+        print(f"eval_all: {embedder.loaded} cached vectors (benchmarks/cache; --fresh re-embeds)", flush=True)
     started = time.perf_counter()
     reports: dict[str, dict] = {}
     for passages, sets in GROUPS.items():
@@ -166,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings, limit=args.limit,
                                  baselines=True, embedder=embedder)  # fmt: skip
         reports.update(zip(chosen, measured, strict=True))
+        embedder.save()
     seconds = time.perf_counter() - started
     command = "make eval" if args.limit is None and wanted is None else "python -m benchmarks.eval_all " + " ".join(
         argv if argv is not None else sys.argv[1:])

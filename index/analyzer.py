@@ -109,7 +109,7 @@ def analyze_spans(text: str, lang: str | None, *, prefixes: bool = False) -> lis
     return out
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)
 def term_set(text: str, lang: str | None) -> frozenset[str]:
     """The set of BM25 terms (stems and prefixes) of `text`; cached: the same sentences serve many questions."""
     return frozenset(analyze(text, lang))

@@ -102,8 +102,13 @@ def _contains(quote: str, answers: Sequence[str]) -> bool:
 
 
 def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], doc_of: dict[str, str],
-             progress: bool = False) -> dict:  # fmt: skip
-    """Run every question through `engine.ask` and compute the report."""
+             progress: bool = False, fixed: bool = True) -> dict:  # fmt: skip
+    """Run every question through `engine.ask` and compute the report.
+
+    With unanswerable questions in the set (and `fixed`), the abstention report also gives what a fixed
+    threshold on one retrieval score of the best passage (dense cosine, fused score) would do, answering as
+    many answerable questions: the bar the confidence has to beat.
+    """
     ranks: list[int | None] = []
     art_hits1 = art_hits5 = 0
     hit1 = hit3 = 0
@@ -117,7 +122,7 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
 
         iterator = tqdm(questions, desc="questions", leave=False)
     threshold = engine.config.min_confidence
-    has_negatives = any(q.get("is_impossible") for q in questions)
+    has_negatives = fixed and any(q.get("is_impossible") for q in questions)
     fixed_pos: dict[str, list[float]] = {"dense": [], "score": []}
     fixed_neg: dict[str, list[float]] = {"dense": [], "score": []}
     quote_words: list[int] = []
@@ -169,7 +174,7 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
             "auc": _auc(conf_pos, conf_neg),
             "threshold": threshold,
             "fixed": {key: _fixed_threshold(fixed_pos[key], fixed_neg[key], answered_pos / n if n else 0.0)
-                      for key in fixed_pos},
+                      for key in fixed_pos} if has_negatives else None,
         },
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
     }
@@ -227,7 +232,7 @@ def run_eval_sets(passages: Path, question_files: Sequence[Path], settings, *, l
                 for name, overrides in BASELINES.items():
                     cfg = replace(engine.config, **overrides)
                     report["baselines"][name] = evaluate(Engine(root, embedder, cfg, build), qs, key_of, doc_of,
-                                                         progress)  # fmt: skip
+                                                         progress, fixed=False)  # fmt: skip
             reports.append(report)
     return reports
 

@@ -41,15 +41,15 @@ async def test_sigterm_cancels_the_reindex_and_keeps_the_index(tmp_path, real_em
         proc = await asyncio.create_subprocess_exec(sys.executable, "-c", BOOT, str(server.port), cwd=ROOT, env=env,
                                                     stderr=subprocess.PIPE)  # fmt: skip
         try:
-            await server.wait_for(lambda: server.synced_commands(), timeout=120)
-            await server.wait_for(lambda: server.identifies, timeout=60)
+            await server.wait_for(lambda: server.synced_commands(), timeout=300)
+            await server.wait_for(lambda: server.identifies, timeout=120)
             await server.wait_for(lambda: len(server.heartbeat_acks) >= 2, timeout=30)
             if proc.returncode is not None:
                 pytest.fail((await proc.stderr.read()).decode()[-3000:])
             h = await server.invoke_command("reindex", {}, user="admin")
-            await server.wait_for(lambda: any("embedding" in (e.get("content") or "") for e in h.edits), timeout=120)
+            await server.wait_for(lambda: any("embedding" in (e.get("content") or "") for e in h.edits), timeout=300)
             proc.send_signal(signal.SIGTERM)
-            rc = await asyncio.wait_for(proc.wait(), timeout=60)
+            rc = await asyncio.wait_for(proc.wait(), timeout=120)
         except BaseException:
             if proc.returncode is None:
                 proc.kill()
