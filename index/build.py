@@ -282,7 +282,7 @@ class _Reindex:
         """Embed rows `todo` in chunks, checking for cancellation and reporting articles done."""
         total_articles = len(per_article)
         bounds = np.cumsum(per_article)
-        chunk = 256
+        chunk = 64  # one model batch: a cancelled reindex stops within one batch
         done = 0
         if self.progress:
             self.progress("embedding", 0, total_articles)
