@@ -121,7 +121,11 @@ class Engine:
 
         Some of it holds the GIL for most of a second; done before serving, no one waits for it later.
         """
-        import trafilatura  # noqa: F401  (its import compiles large regexes while holding the GIL)
+        # Imports a first reindex would otherwise run in a worker thread, holding the GIL for up to half a
+        # second each (trafilatura compiles large regexes): the event loop of the bot would stall meanwhile.
+        import markdown_it  # noqa: F401
+        import trafilatura  # noqa: F401
+        import yaml  # noqa: F401
 
         from .lang import _identifier
 

@@ -226,7 +226,7 @@ async def test_event_loop_stays_responsive_under_load_and_reindex(workspace, rea
             acks_before = len(server.heartbeat_acks)
             r = await server.invoke_command("reindex", {}, user="admin")
             handles = await asyncio.gather(*[
-                server.invoke_command("ask", {"question": f"How much will the bridge repairs cost? #{i}"},
+                server.invoke_command("ask", {"question": "How much will the harbour bridge repairs cost?"},
                                       user="alice" if i % 2 else "bob")
                 for i in range(20)])  # fmt: skip
             for h in handles:
