@@ -7,7 +7,8 @@ Newsdesk's fusion and the baselines BM25 alone, dense alone and reciprocal rank 
 
 Writes the table, with the date, the command and the model, into docs/quality.md between the markers
 below (a rerun replaces it), and every figure to benchmarks/eval_results.json. Without ../shared/eval it
-says so and exits 0. About 15 minutes on 2 cores; `--limit N` keeps the first N questions of each set.
+says so and exits 0. About 10 minutes on 2 cores (20 when other work shares them); passage and question
+vectors are cached in benchmarks/cache for reruns. `--limit N` keeps the first N questions of each set.
 
     python -m benchmarks.eval_all [--limit N] [--sets piaf.dev,xquad_en] [--no-write]
 """
