@@ -314,8 +314,8 @@ class Engine:
         lang = detect_language(question)
         hint = question_dates(question) if filters is None or not (filters.since or filters.until) else None
         cands = self._retrieve(snap, question, lang, self._mask(snap, filters), hint)
-        terms = question_terms(question, lang, None)
-        terms = question_terms(question, lang, self._idf(snap, list(terms.weights)))
+        terms = question_terms(question, lang)
+        terms = replace(terms, weights=self._idf(snap, list(terms.weights)) or dict(terms.weights))
         # Re-rank the best passages by how well their best sentence answers: the passage that holds the
         # answer usually has one sentence that covers the question, not just the same topic words.
         pool = cands[: self.config.rerank_depth]
