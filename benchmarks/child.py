@@ -81,7 +81,9 @@ def _plain(root: str, questions: list[str], serve: bool) -> dict:
 
     model = SentenceTransformer(str(bundled_model_path()), device="cpu")
     started = time.perf_counter()
-    index = faiss.read_index(str(Path(root).resolve() / "current" / "vectors.faiss"))
+    version = (Path(root) / "current").resolve()
+    segment = json.loads((version / "manifest.json").read_text())["segments"][0]["name"]
+    index = faiss.read_index(str(version.parent.parent / "segments" / segment / "vectors.faiss"))
     load_s = time.perf_counter() - started
     index.search(model.encode(questions[:1]), 5)
     out = {"t_first_answer": time.time(), "load_s": load_s}

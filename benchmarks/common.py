@@ -380,7 +380,7 @@ def code_key(*extra: str) -> str:
 def _code_key(*extra: str) -> str:
     h = hashlib.sha1()
     # The embedder is not here: the vector cache's name (part of the key) carries its recipe.
-    for name in ("build.py", "store.py", "analyzer.py", "chunking.py", "articles.py", "text.py", "lang.py"):
+    for name in ("build.py", "store.py", "lexical.py", "analyzer.py", "chunking.py", "articles.py", "text.py", "lang.py"):
         with contextlib.suppress(OSError):
             h.update((ROOT / "index" / name).read_bytes())
     for e in extra:
@@ -416,6 +416,4 @@ def scaled_index(n_passages: int, emb, cache: VectorCache) -> tuple[Path, dict[s
 
 
 def article_keys(engine) -> dict[int, str]:
-    snap = engine.snapshot
-    with snap._db_lock:
-        return {i: k for k, i in snap.db.execute("SELECT key, id FROM articles")}
+    return {i: k for k, i in engine.snapshot.keys().items()}

@@ -85,7 +85,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
     for n in sizes:
         root, origins[n], _ = scaled_index(n, emb, cache)
         engines[n] = Engine(root, emb)
-        data[n] = index_vectors(engines[n].snapshot.vectors)
+        data[n] = index_vectors(engines[n].snapshot.segments[0].vectors)  # built in one go: one segment
         plain[n] = faiss.IndexFlatIP(data[n][1].shape[1])
         plain[n].add(data[n][1])
         for q in qs[:5]:
@@ -163,11 +163,11 @@ def _ivf_vs_flat(engine, root, ids, vecs, qv_all, qs, ivf_answers, origin) -> li
     flat = faiss.IndexIDMap2(faiss.IndexFlatIP(vecs.shape[1]))
     flat.add_with_ids(vecs, ids)
     _, exact = flat.search(qv_all, 5)
-    _, approx = snap.vectors.search(qv_all, 5)
+    _, approx = snap.segments[0].vectors.search(qv_all, 5)
     overlap = float(np.mean([len(set(a) & set(b)) / 5 for a, b in zip(exact, approx, strict=True)]))
     # The same ask() path with the exact index swapped in for the IVF one.
     exact_engine = Engine(root, engine.embedder, engine.config, engine.build)
-    exact_engine.snapshot.vectors = flat
+    exact_engine.snapshot.segments[0].vectors = flat
     flat_answers = [exact_engine.ask(q["question"]) for q in qs]
     keys = article_keys(engine)
     r_ivf = _recall5(ivf_answers, qs, keys, origin) * 100

@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -310,19 +312,40 @@ def iter_files(roots: Iterable[Path]) -> Iterator[tuple[Path, str]]:
     """Yield (file, key) for the article files under each root (recursively), sorted, skipping hidden ones.
 
     The key is the path relative to the root, prefixed by the root's name ("articles/tech/a.txt"), so an
-    articles folder that moves or is mounted elsewhere keeps its keys and is not re-embedded.
+    articles folder that moves or is mounted elsewhere keeps its keys and is not re-embedded. Files are
+    named from the resolved root (resolved once, not per file).
     """
     for root in roots:
-        root = Path(root)
+        root = Path(root).resolve()
         if root.is_file():
             yield root, root.name
             continue
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root)
-            if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-                continue
-            if path.suffix.lower() in EXTENSIONS:
-                yield path, f"{root.resolve().name}/{rel.as_posix()}"
+        found = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS:
+                    found.append(os.path.join(folder, name))
+        prefix = len(os.path.join(str(root), ""))
+        for path in sorted(found):
+            yield Path(path), f"{root.name}/{path[prefix:].replace(os.sep, '/')}"
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the index recorded about one file: its size and mtime then, and the keys of its articles."""
+
+    size: int
+    mtime_ns: int
+    keys: tuple[str, ...]
+
+
+@dataclass
+class Scan:
+    articles: list[Article]
+    failures: list[Failure]
+    kept: list[str]  # keys of the articles of files skipped as unchanged (see scan_articles)
+    stamps: dict[str, tuple[int, int]]  # path -> (size, mtime_ns) of every file read
 
 
 def load_articles(
@@ -330,33 +353,62 @@ def load_articles(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Article], list[Failure]]:
-    """Load every article under `roots`; one bad file never stops the others.
+    """Load every article under `roots`; one bad file never stops the others."""
+    scan = scan_articles(roots, max_bytes, progress)
+    return scan.articles, scan.failures
 
-    The same key twice (two files with one URL) keeps the first and reports the second. `progress` is
-    called with (files done, files total).
+
+def scan_articles(
+    roots: Iterable[Path],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Callable[[int, int], None] | None = None,
+    known: Mapping[str, KnownFile] | None = None,
+) -> Scan:
+    """Load the articles under `roots`, except files `known` says are unchanged (same size and mtime).
+
+    Skipped files are not opened: their articles' keys are returned in `kept`. One bad file never stops
+    the others. The same key twice (two files with one URL) keeps the first and reports the second.
+    `progress` is called with (files done, files total).
     """
     articles: dict[str, Article] = {}
-    failures: list[Failure] = []
+    seen: dict[str, str] = {}  # key -> path, for duplicates among kept and loaded articles
+    scan = Scan([], [], [], {})
     files = list(iter_files(roots))
     for done, (path, key) in enumerate(files, start=1):
         if progress:
             progress(done, len(files))
-        resolved = path.resolve()
+        name = str(path)
         try:
-            loaded, bad = load_file(resolved, max_bytes)
-            loaded = [replace(a, key=key + a.key[len(str(resolved)) :]) if a.key.startswith(str(resolved)) else a
-                      for a in loaded]  # fmt: skip
+            st = os.stat(name)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+        except OSError as exc:
+            scan.failures.append(Failure(name, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        prior = (known or {}).get(name)
+        if prior is not None and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns and prior.keys:
+            for k in prior.keys:
+                if k not in seen:
+                    seen[k] = name
+                    scan.kept.append(k)
+            continue
+        try:
+            loaded, bad = load_file(path, max_bytes)
+            loaded = [replace(a, key=key + a.key[len(name) :]) if a.key.startswith(name) else a for a in loaded]
         except BadArticle as exc:
-            failures.append(Failure(exc.path, exc.reason))
+            scan.failures.append(Failure(exc.path, exc.reason))
             continue
         except Exception as exc:  # a library choking on a strange file must not stop the reindex
             log.warning("cannot load %s", path, exc_info=True)
-            failures.append(Failure(str(path), f"cannot be read ({exc.__class__.__name__}: {exc})"[:300]))
+            scan.failures.append(Failure(name, f"cannot be read ({exc.__class__.__name__}: {exc})"[:300]))
             continue
-        failures.extend(bad)
+        scan.stamps[name] = (st.st_size, st.st_mtime_ns)
+        scan.failures.extend(bad)
         for article in loaded:
-            if article.key in articles:
-                failures.append(Failure(article.path or article.key, f"duplicate of {articles[article.key].path}"))
+            if article.key in seen:
+                scan.failures.append(Failure(article.path or article.key, f"duplicate of {seen[article.key]}"))
                 continue
+            seen[article.key] = article.path or name
             articles[article.key] = article
-    return list(articles.values()), failures
+    scan.articles = list(articles.values())
+    return scan

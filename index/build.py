@@ -1,21 +1,28 @@
-"""The (re)index pipeline: diff articles by content hash, embed only what changed, publish atomically."""
+"""The (re)index pipeline: diff articles by content hash, embed only what changed, publish atomically.
+
+A reindex reads the previous version's article list (key, content hash, file size and mtime), skips files
+whose size and mtime are unchanged without opening them, and writes one new segment holding the added and
+changed articles; the articles it replaces or removes are hidden in the new version (index/store.py). Vectors
+of passages whose text is already indexed are copied, not embedded again. When segments pile up they are
+merged, copying rows, vectors and terms.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from .analyzer import ANALYZER_VERSION, analyze
-from .articles import DEFAULT_MAX_BYTES, content_hash, load_articles
+from .articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles
 from .chunking import Window, make_windows, whole_text_window
 from .embedding import Embedder
 from .errors import IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
@@ -23,12 +30,12 @@ from .models import Article, Failure, ReindexSummary
 from .store import (
     DEFAULT_ANN_THRESHOLD,
     FORMAT_VERSION,
+    MAX_HIDDEN_SHARE,
+    MAX_SEGMENTS,
     IndexDir,
     Manifest,
-    article_row,
-    faiss_type,
-    new_faiss_index,
-    open_writable_db,
+    SegmentWriter,
+    open_ro,
     reconstruct,
     utcnow,
 )
@@ -37,6 +44,7 @@ log = logging.getLogger(__name__)
 
 # progress(stage, done, total): stage is "reading" (files) or "embedding" (articles).
 Progress = Callable[[str, int, int], None]
+RACY_SECONDS = 2.0  # a file changed this close to its indexing may have changed unseen: read it again
 
 
 class Cancelled(NewsdeskError):
@@ -66,6 +74,134 @@ def _windows(article: Article, options: BuildOptions) -> list[Window]:
     return make_windows(article.text, options.target_words, options.max_words, options.overlap)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """An indexed article, as the writer sees it."""
+
+    id: int
+    content_hash: str
+    lang: str | None
+    path: str | None
+    stamp: tuple[int, int] | None  # (size, mtime_ns) of its file when indexed
+    indexed_at: float  # epoch seconds
+
+
+@dataclass
+class _Old:
+    """The version a reindex starts from."""
+
+    path: Path
+    manifest: Manifest
+    sources: list[Path]  # folders with passages.sqlite + vectors.faiss: its segments (or a format-1 version)
+    articles: dict[str, _Known] = field(default_factory=dict)  # live articles by key
+    hidden: set[int] = field(default_factory=set)
+    stamps: dict[str, list] = field(default_factory=dict)  # path -> [size, mtime_ns, epoch] refreshed later
+    legacy: bool = False  # format 1: one SQLite and one FAISS file per version; read to reuse vectors only
+
+    @classmethod
+    def read(cls, index_dir: IndexDir, path: Path, manifest: Manifest) -> _Old:
+        legacy = manifest.format == 1
+        if legacy:
+            sources = [path]
+        elif manifest.format == FORMAT_VERSION:
+            sources = [index_dir.segments / s["name"] for s in manifest.segments]
+        else:
+            raise IndexCorrupt(str(path), f"format {manifest.format}, expected {FORMAT_VERSION}")
+        old = cls(path, manifest, sources, legacy=legacy)
+        if (path / "deleted.npy").exists():
+            old.hidden = {int(i) for i in np.load(path / "deleted.npy")}
+        if (path / "stamps.json").exists():
+            old.stamps = json.loads((path / "stamps.json").read_text())
+        cols = "id, key, content_hash, lang, path, indexed_at" + ("" if legacy else ", file_size, file_mtime")
+        for src in sources:
+            db = open_ro(src / "passages.sqlite")
+            try:
+                for row in db.execute(f"SELECT {cols} FROM articles"):
+                    if row[0] in old.hidden:
+                        continue
+                    stamp = (row[6], row[7]) if not legacy and row[6] is not None else None
+                    old.articles[row[1]] = _Known(row[0], row[2], row[3], row[4], stamp, _epoch(row[5]))
+            finally:
+                db.close()
+        return old
+
+    def known_files(self) -> dict[str, KnownFile]:
+        """Files whose recorded size and mtime can be trusted to mean "unchanged" (not changed near indexing)."""
+        by_path: dict[str, list] = {}
+        for key, k in self.articles.items():
+            if k.path is None:
+                continue
+            stamp = self.stamps.get(k.path)
+            if stamp is not None:
+                size, mtime, when = stamp
+            elif k.stamp is not None:
+                (size, mtime), when = k.stamp, k.indexed_at
+            else:
+                by_path[k.path] = [None]
+                continue
+            trusted = mtime / 1e9 < when - RACY_SECONDS
+            by_path.setdefault(k.path, []).append((size, mtime, key) if trusted else None)
+        out = {}
+        for path, entries in by_path.items():
+            if all(e is not None for e in entries) and len({e[:2] for e in entries}) == 1:
+                out[path] = KnownFile(entries[0][0], entries[0][1], tuple(e[2] for e in entries))
+        return out
+
+    def load_articles(self, keys: Sequence[str]) -> list[Article]:
+        """The indexed articles with these keys, as Articles (to cut and analyze them again)."""
+        ids = [self.articles[k].id for k in keys]
+        cols = "key, title, text, date, url, path, source, author, lang, content_hash"
+        return [Article(*row) for src in self.sources
+                for row in _rows_in(src, f"SELECT {cols} FROM articles WHERE id IN ({{}})", ids)]  # fmt: skip
+
+    def count_passages(self, article_ids: Sequence[int]) -> int:
+        return sum(_query_in(src, "SELECT COUNT(*) FROM passages WHERE article_id IN ({})", article_ids,
+                             lambda rows: rows[0][0]) for src in self.sources)  # fmt: skip
+
+    def vectors_for(self, hashes: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Text hash -> (source index, passage id) of an indexed passage with that text, for those that exist."""
+        out: dict[str, tuple[int, int]] = {}
+        for i, src in enumerate(self.sources):
+            for h, pid in _rows_in(src, "SELECT text_hash, id FROM passages WHERE text_hash IN ({})", hashes):
+                out.setdefault(h, (i, pid))
+        return out
+
+
+def _epoch(iso: str | None) -> float:
+    try:
+        return datetime.fromisoformat(iso).timestamp() if iso else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _rows_in(src: Path, sql: str, values: Sequence) -> list[tuple]:
+    out: list[tuple] = []
+    values = list(values)
+    db = open_ro(src / "passages.sqlite")
+    try:
+        for i in range(0, len(values), 500):
+            part = values[i : i + 500]
+            out += db.execute(sql.format(",".join("?" * len(part))), part).fetchall()
+    finally:
+        db.close()
+    return out
+
+
+def _query_in(src: Path, sql: str, values: Sequence, reduce) -> int:
+    values = list(values)
+    if not values:
+        return 0
+    total = 0
+    db = open_ro(src / "passages.sqlite")
+    try:
+        for i in range(0, len(values), 500):
+            part = values[i : i + 500]
+            total += reduce(db.execute(sql.format(",".join("?" * len(part))), part).fetchall())
+    finally:
+        db.close()
+    return total
+
+
 def reindex_folders(
     index_dir: IndexDir,
     folders: Sequence[Path],
@@ -77,15 +213,17 @@ def reindex_folders(
     cancel: threading.Event | None = None,
     who: str = "",
 ) -> ReindexSummary:
-    """Read every article under `folders` and bring the index in line with them."""
+    """Read the articles under `folders` and bring the index in line with them.
+
+    Files whose size and mtime match what the index recorded are not read again.
+    """
     started = time.perf_counter()
-    articles, failures = load_articles(
-        folders, options.max_file_bytes, (lambda d, t: progress("reading", d, t)) if progress else None
-    )
-    return reindex_articles(
-        index_dir, articles, embedder, options, failures=failures, force=force, progress=progress,
-        cancel=cancel, who=who, started=started,
-    )  # fmt: skip
+    with index_dir.writer_lock(who):
+        job = _Reindex(index_dir, embedder, options, True, force, progress, cancel, started)
+        known = job.old.known_files() if job.old is not None and job.same_layout else {}
+        scan = scan_articles(folders, options.max_file_bytes,
+                             (lambda d, t: progress("reading", d, t)) if progress else None, known)  # fmt: skip
+        return job.run(scan.articles, scan.failures, scan.kept, scan.stamps)
 
 
 def reindex_articles(
@@ -100,7 +238,6 @@ def reindex_articles(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     who: str = "",
-    started: float | None = None,
 ) -> ReindexSummary:
     """Make the index hold exactly `articles` (or add/replace them when `prune` is False).
 
@@ -109,17 +246,15 @@ def reindex_articles(
     `options.max_removal_share` of the indexed articles would go (unless `force`), ModelMismatch when the
     index was built with another model (unless `force`, which rebuilds), Cancelled when `cancel` is set.
     """
-    started = time.perf_counter() if started is None else started
+    started = time.perf_counter()
     with index_dir.writer_lock(who):
-        return _Reindex(index_dir, list(articles), list(failures), embedder, options, prune, force, progress,
-                        cancel, started).run()  # fmt: skip
+        job = _Reindex(index_dir, embedder, options, prune, force, progress, cancel, started)
+        return job.run(list(articles), list(failures), [], {})
 
 
 class _Reindex:
-    def __init__(self, index_dir, articles, failures, embedder, options, prune, force, progress, cancel, started):
+    def __init__(self, index_dir, embedder, options, prune, force, progress, cancel, started):
         self.dir: IndexDir = index_dir
-        self.articles: list[Article] = articles
-        self.failures: list[Failure] = failures
         self.embedder: Embedder = embedder
         self.options: BuildOptions = options
         self.prune = prune
@@ -127,66 +262,72 @@ class _Reindex:
         self.progress = progress
         self.cancel = cancel
         self.started = started
+        self.failures: list[Failure] = []
+        self.old = self._old()
+        m = self.old.manifest if self.old else None
+        self.same_layout = bool(
+            m and not self.old.legacy and m.chunking == options.chunking() and m.analyzer == ANALYZER_VERSION
+        )
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled()
 
-    def _old(self) -> tuple[Path | None, Manifest | None]:
+    def _old(self) -> _Old | None:
         if not self.dir.exists():
-            return None, None
+            return None
         path = self.dir.current_path()
         try:
             manifest = Manifest.read(path)
-        except IndexCorrupt:
-            if self.force:
-                return None, None
-            raise
-        try:
             manifest.check_model(self.embedder.name, self.embedder.dimension)
+            return _Old.read(self.dir, path, manifest)
         except ModelMismatch:
             if self.force:
-                log.warning("rebuilding the index for model %s (was %s)", self.embedder.name, manifest.model)
-                return None, None
+                log.warning("rebuilding the index for model %s", self.embedder.name)
+                return None
             raise
-        return path, manifest
+        except (IndexCorrupt, OSError, ValueError) as exc:
+            if self.force:
+                return None
+            if isinstance(exc, IndexCorrupt):
+                raise
+            raise IndexCorrupt(str(path), str(exc)[:200]) from exc
 
-    def run(self) -> ReindexSummary:
-        old_path, old_manifest = self._old()
-        same_layout = bool(
-            old_manifest
-            and old_manifest.chunking == self.options.chunking()
-            and old_manifest.analyzer == ANALYZER_VERSION
-            and old_manifest.format == FORMAT_VERSION
-        )
-        old_articles: dict[str, tuple[int, str]] = {}
-        if old_path is not None:
-            db = sqlite3.connect(f"file:{old_path / 'passages.sqlite'}?mode=ro", uri=True)
-            old_articles = {k: (i, h) for i, k, h in db.execute("SELECT id, key, content_hash FROM articles")}
-            db.close()
-
-        new_by_key = {a.key: a for a in self.articles}
+    def run(self, articles: list[Article], failures: list[Failure], kept: list[str],
+            stamps: dict[str, tuple[int, int]]) -> ReindexSummary:  # fmt: skip
+        self.failures = failures
+        old = self.old
+        old_articles = old.articles if old else {}
+        new_by_key = {a.key: a for a in articles}
+        present = set(new_by_key) | set(kept)
         added = [a for k, a in new_by_key.items() if k not in old_articles]
         updated = [a for k, a in new_by_key.items() if k in old_articles and (
-            old_articles[k][1] != a.content_hash or not same_layout)]  # fmt: skip
-        unchanged = len(new_by_key) - len(added) - len(updated)
-        removed_keys = [k for k in old_articles if k not in new_by_key] if self.prune else []
+            old_articles[k].content_hash != a.content_hash or not self.same_layout)]  # fmt: skip
+        unchanged = len(present) - len(added) - len(updated)
+        removed_keys = [k for k in old_articles if k not in present] if self.prune else []
+        if old is not None and not self.same_layout and not self.prune:
+            # A new chunking or analyzer: the articles not given here are cut and analyzed again too.
+            updated += old.load_articles([k for k in old_articles if k not in new_by_key])
 
         if old_articles and removed_keys and not self.force:
             share = len(removed_keys) / len(old_articles)
             if share > self.options.max_removal_share:
                 raise RemovalGuard(len(removed_keys), len(old_articles), self.options.max_removal_share)
 
-        if old_path is not None and not (added or updated or removed_keys):
-            manifest = old_manifest
-            assert manifest is not None
-            return self._summary(0, 0, 0, unchanged, 0, manifest.articles, manifest.passages)
+        # Files read again whose articles did not change: remember their new size and mtime.
+        to_write = {a.key for a in added + updated}
+        refreshed = {}
+        if old is not None and self.same_layout:
+            now = time.time()
+            refreshed = {a.path: [*stamps[a.path], now] for k, a in new_by_key.items()
+                         if k not in to_write and a.path in stamps and old_articles[k].stamp != stamps[a.path]}  # fmt: skip
+
+        if old is not None and self.same_layout and not (added or updated or removed_keys or refreshed):
+            return self._summary(0, 0, 0, unchanged, 0, old.manifest.articles, old.manifest.passages)
 
         staged = self.dir.staging()
         try:
-            embedded, manifest = self._write(staged, old_path, old_manifest, same_layout, added + updated,
-                                             [old_articles[k][0] for k in removed_keys] +
-                                             [old_articles[a.key][0] for a in updated])  # fmt: skip
+            embedded, manifest = self._write(staged, added, updated, removed_keys, stamps, refreshed)
             self._check_cancel()
             self.dir.publish(staged)
         except BaseException:
@@ -202,133 +343,162 @@ class _Reindex:
             seconds=time.perf_counter() - self.started,
         )  # fmt: skip
 
-    def _write(self, staged, old_path, old_manifest, same_layout, to_add, drop_article_ids):
-        import faiss
-
+    def _write(self, staged: Path, added, updated, removed_keys, stamps, refreshed) -> tuple[int, Manifest]:
+        old = self.old
+        keep_old = old is not None and self.same_layout
         now = utcnow()
-        db_path = staged / "passages.sqlite"
-        if old_path is not None:
-            shutil.copyfile(old_path / "passages.sqlite", db_path)
-        db = open_writable_db(db_path)
-        try:
-            # Passages about to be dropped: their vectors may be reused by identical new passages.
-            reusable: dict[str, int] = {}
-            dropped_ids: list[int] = []
-            if old_path is not None:
-                reusable = {h: i for i, h in db.execute("SELECT id, text_hash FROM passages")}
-                for aid in drop_article_ids:
-                    dropped_ids += [r[0] for r in db.execute("SELECT id FROM passages WHERE article_id = ?", (aid,))]
-                # With a new chunking or analyzer every article counts as updated, so all are cut again;
-                # their vectors are still reused wherever a passage's text is unchanged.
-                db.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in drop_article_ids])
-
-            new_rows: list[tuple[int, str, str]] = []  # (passage id, text_hash, text) in insertion order
-            per_article: list[int] = []
-            for article in to_add:
-                cur = db.execute(
-                    "INSERT INTO articles (key, title, text, date, url, path, source, author, lang, content_hash,"
-                    " indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    article_row(article, now),
-                )
-                aid = cur.lastrowid
-                title_terms = analyze(article.title, article.lang)
-                count = 0
-                for pos, w in enumerate(_windows(article, self.options)):
-                    text = article.text[w.start : w.end]
-                    h = content_hash(text)
-                    terms = title_terms + analyze(text, article.lang)
-                    cur = db.execute(
-                        "INSERT INTO passages (article_id, position, start, end, text, text_hash, sentences, lang,"
-                        " terms) VALUES (?,?,?,?,?,?,?,?,?)",
-                        (aid, pos, w.start, w.end, text, h, json.dumps(w.sentences), article.lang, " ".join(terms)),
-                    )
-                    new_rows.append((cur.lastrowid, h, text))
-                    count += 1
-                per_article.append(count)
-
-            # Vectors: reuse by text hash, embed the rest.
-            old_index = faiss.read_index(str(old_path / "vectors.faiss")) if old_path is not None else None
-            reuse_ids = [reusable.get(h) if old_index is not None else None for _, h, _ in new_rows]
-            vectors = np.zeros((len(new_rows), self.embedder.dimension), dtype=np.float32)
-            if old_index is not None:
-                idx = [i for i, r in enumerate(reuse_ids) if r is not None]
-                if idx:
-                    vectors[idx] = reconstruct(old_index, [reuse_ids[i] for i in idx])
-            todo = [i for i, r in enumerate(reuse_ids) if r is None]
-            self._embed(vectors, todo, [t for _, _, t in new_rows], per_article)
-
-            self._check_cancel()
-            all_ids = [r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")]
-            new_ids = np.array([r[0] for r in new_rows], dtype=np.int64)
-            index, kind = self._vectors(old_index, dropped_ids, new_ids, vectors, all_ids)
-            faiss.write_index(index, str(staged / "vectors.faiss"))
-
-            self._bm25(db, staged, all_ids)
-            n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            langs = dict(db.execute("SELECT COALESCE(lang, '?'), COUNT(*) FROM articles GROUP BY 1"))
-            db.commit()
-        finally:
-            db.close()
+        m = old.manifest if keep_old else None
+        segments = list(m.segments) if m else []
+        hidden = set(old.hidden) if keep_old else set()
+        dropped = [old.articles[k].id for k in removed_keys] + [old.articles[a.key].id for a in updated] if keep_old else []
+        hidden_rows = (m.hidden + old.count_passages(dropped)) if m else 0
+        hidden |= set(dropped)
+        live_paths = {k.path for key, k in old.articles.items() if key not in set(removed_keys)} if keep_old else set()
+        live_paths |= {a.path for a in added + updated}
+        overlay = {p: s for p, s in {**(old.stamps if keep_old else {}), **refreshed}.items() if p in live_paths}
+        to_add = added + updated
+        next_article = m.next_article_id if m else 1
+        next_passage = m.next_passage_id if m else 1
+        embedded = 0
+        if to_add:
+            folder = staged / self.dir.new_segment_name()
+            entry, embedded, next_article, next_passage = self._segment(folder, to_add, stamps, now, next_article,
+                                                                        next_passage)  # fmt: skip
+            segments.append(entry)
+        self._check_cancel()
+        segments, hidden, hidden_rows, overlay = self._maybe_merge(staged, segments, hidden, hidden_rows, overlay)
+        langs: dict[str, int] = dict(m.languages) if m else {}
+        for k in removed_keys + [a.key for a in updated] if keep_old else []:
+            lang = old.articles[k].lang or "?"
+            langs[lang] -= 1
+        for a in to_add:
+            langs[a.lang or "?"] = langs.get(a.lang or "?", 0) + 1
+        langs = {k: v for k, v in langs.items() if v > 0}
+        total = sum(s["passages"] for s in segments)
+        largest = max(segments, key=lambda s: s["passages"], default={"index_type": "flat"})
+        np.save(staged / "deleted.npy", np.array(sorted(hidden), dtype=np.int64))
+        if overlay:
+            (staged / "stamps.json").write_text(json.dumps(overlay))
         manifest = Manifest(
-            format=FORMAT_VERSION, model=self.embedder.name, dimension=self.embedder.dimension, index_type=kind,
-            articles=n_articles, passages=len(all_ids), languages=langs, chunking=self.options.chunking(),
-            analyzer=ANALYZER_VERSION, created_at=old_manifest.created_at if old_manifest else now, updated_at=now,
-            version=staged.name,
+            format=FORMAT_VERSION, model=self.embedder.name, dimension=self.embedder.dimension,
+            index_type=largest["index_type"], articles=sum(langs.values()), passages=total - hidden_rows,
+            languages=langs, chunking=self.options.chunking(), analyzer=ANALYZER_VERSION,
+            created_at=m.created_at if m else now, updated_at=now, version=staged.name, segments=tuple(segments),
+            hidden=hidden_rows, next_article_id=next_article, next_passage_id=next_passage,
         )  # fmt: skip
         manifest.write(staged)
-        return len(todo), manifest
+        return embedded, manifest
+
+    def _segment(self, folder: Path, to_add: list[Article], stamps, now: str, next_article: int,
+                 next_passage: int) -> tuple[dict, int, int, int]:  # fmt: skip
+        """Write the new segment: the added and changed articles; return its entry, passages embedded, ids."""
+        writer = SegmentWriter(folder)
+        try:
+            rows: list[tuple[int, str, str]] = []  # (passage id, text hash, text)
+            per_article: list[int] = []
+            for article in to_add:
+                aid = next_article
+                next_article += 1
+                writer.add_article(aid, article, now, stamps.get(article.path))
+                title_terms = analyze(article.title, article.lang)
+                windows = _windows(article, self.options)
+                for pos, w in enumerate(windows):
+                    text = article.text[w.start : w.end]
+                    h = content_hash(text)
+                    writer.add_passage(next_passage, aid, pos, w.start, w.end, text, h, w.sentences, article.lang,
+                                       title_terms + analyze(text, article.lang))  # fmt: skip
+                    rows.append((next_passage, h, text))
+                    next_passage += 1
+                per_article.append(len(windows))
+            vectors = np.zeros((len(rows), self.embedder.dimension), dtype=np.float32)
+            todo = list(range(len(rows)))
+            if self.old is not None:
+                found = self.old.vectors_for(sorted({h for _, h, _ in rows}))
+                by_source: dict[int, list[int]] = {}
+                for j, (_, h, _) in enumerate(rows):
+                    if h in found:
+                        by_source.setdefault(found[h][0], []).append(j)
+                todo = [j for j, (_, h, _) in enumerate(rows) if h not in found]
+                import faiss
+
+                for src, js in by_source.items():
+                    index = faiss.read_index(str(self.old.sources[src] / "vectors.faiss"), faiss.IO_FLAG_MMAP)
+                    vectors[js] = reconstruct(index, [found[rows[j][1]][1] for j in js])
+            self._embed(vectors, todo, [t for _, _, t in rows], per_article)
+            self._check_cancel()
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            entry = writer.finish(ids, vectors, self.embedder.dimension, self.options.ann_threshold)
+        except BaseException:
+            writer.abort()
+            raise
+        return entry, len(todo), next_article, next_passage
+
+    def _maybe_merge(self, staged: Path, segments: list[dict], hidden: set[int], hidden_rows: int,
+                     overlay: dict) -> tuple[list[dict], set[int], int, dict]:  # fmt: skip
+        """Merge segments when they pile up, when many rows are hidden, or to switch flat <-> IVF."""
+        if len(segments) <= 1 and not hidden_rows:
+            return segments, hidden, hidden_rows, overlay
+        total = sum(s["passages"] for s in segments)
+        live = total - hidden_rows
+        largest = max(segments, key=lambda s: s["passages"])
+        want_ann = live >= self.options.ann_threshold
+        merge: list[dict] = []
+        if hidden_rows > MAX_HIDDEN_SHARE * total or want_ann != (largest["index_type"] == "ivf"):
+            merge = list(segments)
+        elif len(segments) > MAX_SEGMENTS:
+            small = [s for s in segments if s is not largest]
+            merge = small if sum(s["passages"] for s in small) <= 0.2 * largest["passages"] else list(segments)
+        if len(merge) < 2 and not (merge and hidden_rows):
+            return segments, hidden, hidden_rows, overlay
+
+        def where(segment: dict) -> Path:  # the new segment is still in the staging folder
+            return staged / segment["name"] if (staged / segment["name"]).exists() else self.dir.segments / segment["name"]
+
+        folder = staged / self.dir.new_segment_name()
+        writer = SegmentWriter(folder)
+        try:
+            ids, vecs = [], []
+            for s in merge:
+                i, v = writer.copy_from(where(s), sorted(hidden), self.embedder.dimension)
+                ids.append(i)
+                vecs.append(v)
+            for path, (size, mtime, when) in overlay.items():
+                writer.db.execute("UPDATE articles SET file_size = ?, file_mtime = ?, indexed_at = ? WHERE path = ?",
+                                  (size, mtime, datetime.fromtimestamp(when).astimezone().isoformat(), path))  # fmt: skip
+            entry = writer.finish(np.concatenate(ids), np.vstack(vecs), self.embedder.dimension,
+                                  self.options.ann_threshold)  # fmt: skip
+        except BaseException:
+            writer.abort()
+            raise
+        merged = {s["name"] for s in merge}
+        for s in merge:  # a merged new segment is never published
+            if (staged / s["name"]).exists():
+                shutil.rmtree(staged / s["name"])
+        rest = [s for s in segments if s["name"] not in merged]
+        log.info("merged %d segments into %s (%d passages)", len(merge), entry["name"], entry["passages"])
+        # Hidden articles that lived in the merged segments are gone for good.
+        hidden_left: set[int] = set()
+        rows_left = 0
+        for s in rest:
+            src = where(s)
+            hidden_left |= {r[0] for r in _rows_in(src, "SELECT id FROM articles WHERE id IN ({})", sorted(hidden))}
+        for s in rest:
+            rows_left += _query_in(where(s), "SELECT COUNT(*) FROM passages WHERE article_id IN ({})",
+                                   sorted(hidden_left), lambda rows: rows[0][0])  # fmt: skip
+        return [entry, *rest], hidden_left, rows_left, {}
 
     def _embed(self, vectors: np.ndarray, todo: list[int], texts: list[str], per_article: list[int]) -> None:
         """Embed rows `todo` in chunks, checking for cancellation and reporting articles done."""
         total_articles = len(per_article)
         bounds = np.cumsum(per_article)
         chunk = 64  # one model batch: a cancelled reindex stops within one batch
-        done = 0
         if self.progress:
             self.progress("embedding", 0, total_articles)
         for i in range(0, len(todo), chunk):
             self._check_cancel()
             rows = todo[i : i + chunk]
             vectors[rows] = self.embedder.encode_documents([texts[r] for r in rows])
-            done = rows[-1] + 1
             if self.progress:
-                self.progress("embedding", int(np.searchsorted(bounds, done, side="right")), total_articles)
+                self.progress("embedding", int(np.searchsorted(bounds, rows[-1] + 1, side="right")), total_articles)
         if self.progress:
             self.progress("embedding", total_articles, total_articles)
-
-    def _vectors(self, old_index, dropped_ids, new_ids, vectors, all_ids):
-        """Update the old FAISS index in place when its type still fits, else build a new one."""
-
-        n = len(all_ids)
-        want_ann = n >= self.options.ann_threshold
-        if old_index is not None and (faiss_type(old_index) == "ivf") == want_ann:
-            if dropped_ids:
-                old_index.remove_ids(np.array(dropped_ids, dtype=np.int64))
-            if len(new_ids):
-                old_index.add_with_ids(vectors, new_ids)
-            return old_index, faiss_type(old_index)
-        # First build, or crossing the exact/approximate threshold: gather every vector and build afresh.
-        new_pos = {int(p): i for i, p in enumerate(new_ids)}
-        row = {p: r for r, p in enumerate(all_ids)}
-        kept = [p for p in all_ids if p not in new_pos]
-        full = np.zeros((n, self.embedder.dimension), dtype=np.float32)
-        if kept:
-            full[[row[p] for p in kept]] = reconstruct(old_index, kept)
-        for p, i in new_pos.items():
-            full[row[p]] = vectors[i]
-        index, kind = new_faiss_index(full.shape[1], n, self.options.ann_threshold, train=full)
-        if n:
-            index.add_with_ids(full, np.array(all_ids, dtype=np.int64))
-        log.info("built a %s FAISS index over %d passages", kind, n)
-        return index, kind
-
-    def _bm25(self, db, staged: Path, all_ids: list[int]) -> None:
-        import bm25s
-
-        terms = [row[0].split() or [""] for row in db.execute("SELECT terms FROM passages ORDER BY id")]
-        np.save(staged / "rows.npy", np.array(all_ids, dtype=np.int64))
-        if not terms:
-            return
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
-        retriever.index(terms, show_progress=False)
-        retriever.save(str(staged / "bm25"), show_progress=False)

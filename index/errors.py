@@ -20,6 +20,15 @@ class IndexCorrupt(NewsdeskError):
         super().__init__(f"The index at {path} cannot be read ({reason}): run `newsdesk reindex --force`.")
 
 
+class IndexOutdated(NewsdeskError):
+    def __init__(self, path: str, found: int, expected: int):
+        self.path = path
+        super().__init__(
+            f"The index at {path} was written by an older Newsdesk (format {found}, now {expected}): run "
+            "`newsdesk reindex` to update it (vectors are reused, nothing is embedded again)."
+        )
+
+
 class ModelMismatch(NewsdeskError):
     def __init__(self, index_model: str, index_dim: int, model: str, dim: int | None = None):
         self.index_model = index_model

@@ -253,9 +253,7 @@ def _single_query_ms(embedder, texts: Sequence[str]) -> float | None:
 
 def _keys(engine: Engine) -> dict[str, object]:
     snap = engine.snapshot
-    with snap._db_lock:
-        ids = dict(snap.db.execute("SELECT key, id FROM articles"))
-    return {k: snap.articles[i] for k, i in ids.items()}
+    return {k: snap.articles[i] for k, i in snap.keys().items()}
 
 
 def _fmt(v) -> str:

@@ -62,6 +62,8 @@ class SearchConfig:
     rerank_depth: int = 20  # passages re-ranked by their best sentence (30 measured no better)
     sentence_weight: float = 0.6
     min_relative_score: float = 0.6  # later quotes must score at least this share of the first
+    bm25_k1: float = 1.2  # BM25 parameters (applied at query time: changing them needs no reindex)
+    bm25_b: float = 0.75
 
     def weight(self, lang: str) -> float:
         return self.dense_weight.get(lang, self.dense_weight.get("*", 0.3))
@@ -187,9 +189,9 @@ class Engine:
         return q
 
     def _mask(self, snap: Snapshot, filters: Filters | None) -> np.ndarray | None:
-        """Per-row 0/1 weights for the filters, or None when nothing is filtered."""
+        """Per-row 0/1 weights: the live rows that pass the filters; None when every row counts."""
         if filters is None or filters.is_empty():
-            return None
+            return snap.weights()
         allowed = set()
         src = fold(filters.source) if filters.source else None
         for aid, ref in snap.articles.items():
@@ -202,48 +204,35 @@ class Engine:
             if not in_range(ref.date, filters.since, filters.until):
                 continue
             allowed.add(aid)
-        return np.isin(snap.row_article, list(allowed)).astype(np.float32)
+        return snap.weights(allowed)
+
+    def _bm25(self, snap: Snapshot):
+        return snap.bm25(self.config.bm25_k1, self.config.bm25_b)
 
     def _idf(self, snap: Snapshot, stems: Sequence[str]) -> dict[str, float]:
-        out = {}
-        if snap.bm25 is None:
-            return out
-        vocab = snap.bm25.vocab_dict
-        indptr = snap.bm25.scores["indptr"]
-        n = snap.size
-        for s in stems:
-            tid = vocab.get(s)
-            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
-            out[s] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return out
+        if not snap.size:
+            return {}
+        bm25 = self._bm25(snap)
+        return {s: bm25.idf(s) for s in stems}
 
     def _retrieve(self, snap: Snapshot, question: str, lang: str, mask: np.ndarray | None,
                   date_hint) -> list[_Candidate]:  # fmt: skip
         """Fuse dense and BM25 candidates; return them best first."""
-        import faiss
-
         n = snap.size
         if n == 0:
             return []
         c = min(self.config.candidates, n)
         qvec = self.embedder.encode_queries([question])
-        params = None
-        if mask is not None:
-            allowed = snap.rows[mask > 0]
-            if len(allowed) == 0:
-                return []
-            sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
-            params = (faiss.SearchParametersIVF(sel=sel) if snap.manifest.index_type == "ivf"
-                      else faiss.SearchParameters(sel=sel))  # fmt: skip
-        dist, ids = snap.vectors.search(qvec, c, params=params) if params else snap.vectors.search(qvec, c)
-        dense = {int(i): float(d) for i, d in zip(ids[0], dist[0], strict=True) if i >= 0}
+        if mask is not None and not mask.any():
+            return []
+        dense = snap.dense_search(qvec, c, mask)
 
         lex_all = np.zeros(n, dtype=np.float32)
         terms = analyze(question, lang)
-        if snap.bm25 is not None and terms:
-            known = [t for t in terms if t in snap.bm25.vocab_dict]
-            if known:
-                lex_all = snap.bm25.get_scores(known, weight_mask=mask)
+        bm25 = self._bm25(snap)
+        known = [t for t in terms if t in bm25]
+        if known:
+            lex_all = bm25.scores(known, mask)
         top_lex = np.argpartition(-lex_all, min(c, n - 1))[:c] if n > c else np.arange(n)
         rows = {snap.row_of[p] for p in dense} | {int(r) for r in top_lex if lex_all[r] > 0}
         if mask is not None:
@@ -254,8 +243,7 @@ class Engine:
         pids = [int(snap.rows[r]) for r in rows_l]
         missing = [p for p in pids if p not in dense]
         if missing:
-            vecs = np.vstack([snap.vectors.reconstruct(p) for p in missing])
-            for p, s in zip(missing, vecs @ qvec[0], strict=True):
+            for p, s in zip(missing, snap.reconstruct(missing) @ qvec[0], strict=True):
                 dense[p] = float(s)
         d = np.array([dense[p] for p in pids], dtype=np.float32)
         lx = lex_all[rows_l]
@@ -395,8 +383,8 @@ class Engine:
         unmatched = [w for s, w in terms.weights.items() if s not in found]
         numbers = set(_NUMBER.findall(question))
         squared = {s: w * w for s, w in terms.weights.items()}
-        vocab = snap.bm25.vocab_dict if snap.bm25 is not None else {}
-        unknown = sum(w for s, w in terms.weights.items() if s not in vocab and terms.prefixes.get(s) not in vocab)
+        bm25 = self._bm25(snap)
+        unknown = sum(w for s, w in terms.weights.items() if s not in bm25 and terms.prefixes.get(s) not in bm25)
         names = [s for s in terms.names if s in terms.weights]
         ceiling = 2.2 * sum(self._idf(snap, analyze(question, lang)).values())  # (k1 + 1) * idf per term
         second = next((final[c.pid] for c in ranked[1:] if c.pid in final), 0.0)

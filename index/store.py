@@ -1,18 +1,24 @@
-"""The on-disk index: FAISS vectors, a SQLite passage table, a BM25 index and a manifest, in one folder.
+"""The on-disk index: immutable segments (SQLite passages, FAISS vectors, BM25 postings) and versions.
 
 Layout of an index folder::
 
     index/
       current -> versions/20261126T101500-3f2a   (symlink, swapped atomically by rename)
-      versions/<name>/manifest.json              format, model, dimension, counts, times
-      versions/<name>/passages.sqlite            articles and passages (text, offsets, hashes, BM25 terms)
-      versions/<name>/vectors.faiss              FAISS index keyed by passage id
-      versions/<name>/bm25/                      bm25s arrays (memory-mapped on load)
-      versions/<name>/rows.npy                   BM25 row -> passage id
+      versions/<name>/manifest.json              format, model, counts, times, the segments it is made of
+      versions/<name>/deleted.npy                ids of articles replaced or removed since their segment
+      segments/<name>/passages.sqlite            articles and passages (text, offsets, hashes, BM25 terms)
+      segments/<name>/vectors.faiss              FAISS index keyed by passage id (flat, or IVF when large)
+      segments/<name>/lexical/                   BM25 postings (index/lexical.py), memory-mapped on load
+      segments/<name>/rows.npy                   segment row -> passage id
       .lock                                      held by the one writer
 
-A new version is written in full beside the old one, then `current` is replaced by a rename: a crash at any
-point leaves the previous version loadable, and readers in other processes pick up the new one on reload.
+A segment is written once and never changed. A reindex writes one new segment with the articles that were
+added or changed, and a new version: the old version's segments, the new one, and the ids of the articles it
+replaces or removes (hidden from then on). So one edited article costs its own passages, whatever the size
+of the corpus. When segments pile up, or many rows are hidden, they are merged into one (no embedding: vectors
+and terms are copied). Versions are published by renaming: a crash at any point leaves the previous version
+loadable, and readers in other processes pick up the new one on reload. Segments no kept version names are
+deleted by the next writer.
 """
 
 from __future__ import annotations
@@ -28,35 +34,38 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt, IndexMissing, ModelMismatch, ReindexRunning
+from .errors import IndexCorrupt, IndexMissing, IndexOutdated, ModelMismatch, ReindexRunning
+from .lexical import K1, B, Bm25, Postings, write_postings
 from .models import Article, ArticleRef, IndexStats, Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_ANN_THRESHOLD = 50_000
 KEEP_VERSIONS = 2
+MAX_SEGMENTS = 8  # past this many, the small segments are merged
+MAX_HIDDEN_SHARE = 0.2  # past this share of rows belonging to replaced articles, everything is merged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
     text TEXT NOT NULL,
     date TEXT, url TEXT, path TEXT, source TEXT, author TEXT, lang TEXT,
     content_hash TEXT NOT NULL,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    file_size INTEGER, file_mtime INTEGER
 );
 CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     start INTEGER NOT NULL,
@@ -69,7 +78,6 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS passages_hash ON passages(text_hash);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
@@ -90,6 +98,10 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def open_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
 # --- FAISS -----------------------------------------------------------------------------------------------
 
 
@@ -98,7 +110,7 @@ def new_faiss_index(dimension: int, expected: int, ann_threshold: int, train: np
 
     Below `ann_threshold` vectors: exact inner product (IndexIDMap2 over IndexFlatIP). From there on: IVF-Flat
     with about 2*sqrt(n) lists, trained on the vectors at hand, and a hash-table direct map so vectors can be
-    removed and reconstructed by id (incremental reindex) without rebuilding.
+    reconstructed by id (vector reuse, merges).
     """
     import faiss
 
@@ -130,6 +142,7 @@ def read_vectors(path: Path):
         return faiss.read_index(str(path))
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
+        ivf.nprobe = ivf_nprobe(ivf.nlist)
         lists = faiss.downcast_InvertedLists(ivf.invlists)
         if hasattr(lists, "prefetch_nthread"):
             lists.prefetch_nthread = 0
@@ -147,10 +160,10 @@ def faiss_type(index) -> str:
 
 
 def reconstruct(index, ids: Iterable[int]) -> np.ndarray:
-    ids = list(ids)
-    if not ids:
+    ids = np.asarray(list(ids), dtype=np.int64)
+    if not len(ids):
         return np.zeros((0, index.d), dtype=np.float32)
-    return np.vstack([index.reconstruct(int(i)) for i in ids]).astype(np.float32)
+    return np.asarray(index.reconstruct_batch(ids), dtype=np.float32)
 
 
 # --- Manifest --------------------------------------------------------------------------------------------
@@ -161,7 +174,7 @@ class Manifest:
     format: int
     model: str
     dimension: int
-    index_type: str
+    index_type: str  # of the largest segment
     articles: int
     passages: int
     languages: dict
@@ -170,23 +183,141 @@ class Manifest:
     created_at: str
     updated_at: str
     version: str
+    segments: tuple = ()  # ({"name", "passages", "index_type"}, ...), oldest first
+    hidden: int = 0  # rows of replaced or removed articles still in the segments
+    next_article_id: int = 1
+    next_passage_id: int = 1
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
         try:
             data = json.loads((path / "manifest.json").read_text())
-            return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+            known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+            if "segments" in known:
+                known["segments"] = tuple(known["segments"])
+            return cls(**known)
         except FileNotFoundError as exc:
             raise IndexCorrupt(str(path), "manifest.json is missing") from exc
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise IndexCorrupt(str(path), f"manifest.json is unreadable ({exc.__class__.__name__})") from exc
 
     def write(self, path: Path) -> None:
-        (path / "manifest.json").write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False) + "\n")
+        data = dict(self.__dict__, segments=list(self.segments))
+        (path / "manifest.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def check_model(self, model: str, dimension: int | None = None) -> None:
         if self.model != model or (dimension is not None and dimension != self.dimension):
             raise ModelMismatch(self.model, self.dimension, model, dimension)
+
+
+# --- Segments ---------------------------------------------------------------------------------------------
+
+
+class SegmentWriter:
+    """Writes one segment folder: rows are added, then `finish` builds its vectors, postings and row list."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True)
+        self.db = sqlite3.connect(folder / "passages.sqlite")
+        self.db.execute("PRAGMA journal_mode = OFF")  # the segment is published by rename once complete
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.executescript(SCHEMA)
+
+    def add_article(self, article_id: int, article: Article, now: str, stamp: tuple[int, int] | None) -> None:
+        self.db.execute(
+            "INSERT INTO articles (id, key, title, text, date, url, path, source, author, lang, content_hash,"
+            " indexed_at, file_size, file_mtime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (article_id, article.key, article.title, article.text, article.date, article.url, article.path,
+             article.source, article.author, article.lang, article.content_hash, now, *(stamp or (None, None))),
+        )  # fmt: skip
+
+    def add_passage(self, passage_id: int, article_id: int, position: int, start: int, end: int, text: str,
+                    text_hash: str, sentences, lang: str | None, terms: Sequence[str]) -> None:  # fmt: skip
+        self.db.execute(
+            "INSERT INTO passages (id, article_id, position, start, end, text, text_hash, sentences, lang, terms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (passage_id, article_id, position, start, end, text, text_hash, json.dumps(sentences), lang,
+             " ".join(terms)),
+        )  # fmt: skip
+
+    def copy_from(self, segment: Path, hidden: Sequence[int], dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copy the rows of `segment` whose article is not in `hidden`; return their ids and vectors."""
+        import faiss
+
+        hide = json.dumps([int(i) for i in hidden])
+        self.db.execute("ATTACH DATABASE ? AS src", (str(segment / "passages.sqlite"),))
+        try:
+            cols = "id, key, title, text, date, url, path, source, author, lang, content_hash, indexed_at, " \
+                   "file_size, file_mtime"  # fmt: skip
+            self.db.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM src.articles "
+                            "WHERE id NOT IN (SELECT value FROM json_each(?))", (hide,))  # fmt: skip
+            cols = "id, article_id, position, start, end, text, text_hash, sentences, lang, terms"
+            self.db.execute(f"INSERT INTO passages ({cols}) SELECT {cols} FROM src.passages "
+                            "WHERE article_id NOT IN (SELECT value FROM json_each(?))", (hide,))  # fmt: skip
+            ids = np.array([r[0] for r in self.db.execute(
+                "SELECT id FROM src.passages WHERE article_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (hide,))], dtype=np.int64)  # fmt: skip
+            self.db.commit()
+        finally:
+            self.db.execute("DETACH DATABASE src")
+        if not len(ids):
+            return ids, np.zeros((0, dimension), dtype=np.float32)
+        return ids, reconstruct(faiss.read_index(str(segment / "vectors.faiss")), ids)
+
+    def finish(self, ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int) -> dict:
+        """Write vectors (`ids[i]` is the passage of `vectors[i]`), BM25 postings and rows; return its entry."""
+        import faiss
+
+        rows = []
+        terms = []
+        for pid, t in self.db.execute("SELECT id, terms FROM passages ORDER BY id"):
+            rows.append(pid)
+            terms.append(t.split())
+        self.db.commit()
+        self.db.close()
+        if sorted(int(i) for i in ids) != rows:
+            raise RuntimeError("segment vectors do not match its passages")
+        index, kind = new_faiss_index(dimension, len(rows), ann_threshold, train=vectors)
+        if len(rows):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        faiss.write_index(index, str(self.folder / "vectors.faiss"))
+        write_postings(self.folder / "lexical", terms)
+        np.save(self.folder / "rows.npy", np.array(rows, dtype=np.int64))
+        if kind == "ivf":
+            log.info("built an IVF index over %d passages", len(rows))
+        return {"name": self.folder.name, "passages": len(rows), "index_type": kind}
+
+    def abort(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+
+class Segment:
+    """One segment, read-only: SQLite rows, memory-mapped vectors and postings."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = open_ro(path / "passages.sqlite")
+        self.lock = threading.Lock()
+        self.vectors = read_vectors(path / "vectors.faiss")
+        self.postings = Postings(path / "lexical")
+        self.rows = np.load(path / "rows.npy")
+        # (id, article_id) comes from the covering index on article_id: no pass over the passage text.
+        pairs = np.array(self.db.execute("SELECT id, article_id FROM passages ORDER BY id").fetchall(), dtype=np.int64)
+        pairs = pairs.reshape(-1, 2)
+        if not np.array_equal(pairs[:, 0], self.rows):
+            raise ValueError(f"rows.npy of {path.name} does not match its passages")
+        self.row_article = pairs[:, 1]
+        self.article_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles")], dtype=np.int64)
+
+    def query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
 
 
 # --- The serving snapshot ---------------------------------------------------------------------------------
@@ -200,19 +331,18 @@ def _article_ref(r: tuple) -> ArticleRef:
 
 
 class ArticleTable(Mapping):
-    """Article metadata by id, read-only: each id is read from SQLite the first time it is asked for.
+    """Article metadata by id, read-only: each id is read from its segment the first time it is asked for.
 
     Iterating (values(), items(), listing, filters, stats) reads them all, once. A question only needs the
     few articles of its candidates, so a large index loads in a fraction of the time and memory it would take
     to build every ArticleRef up front.
     """
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, count: int):
-        self._db = db
-        self._lock = lock
-        self._count = count
+    def __init__(self, snapshot: Snapshot):
+        self._snap = snapshot
         self._refs: dict[int, ArticleRef] = {}
         self._complete = False
+        self._lock = threading.Lock()
 
     def __getitem__(self, article_id) -> ArticleRef:
         ref = self._refs.get(article_id)
@@ -220,15 +350,15 @@ class ArticleTable(Mapping):
             return ref
         if self._complete:
             raise KeyError(article_id)
-        with self._lock:
-            row = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (int(article_id),)).fetchone()
-        if row is None:
+        seg = self._snap.segment_of_article(int(article_id))
+        rows = seg.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (int(article_id),)) if seg else []
+        if not rows:
             raise KeyError(article_id)
-        ref = self._refs[row[0]] = _article_ref(row)
+        ref = self._refs[rows[0][0]] = _article_ref(rows[0])
         return ref
 
     def __len__(self) -> int:
-        return self._count
+        return self._snap.manifest.articles
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._all())
@@ -252,98 +382,156 @@ class ArticleTable(Mapping):
     def _all(self) -> dict[int, ArticleRef]:
         if not self._complete:
             with self._lock:
-                rows = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY id").fetchall()
-            known = self._refs
-            self._refs = {r[0]: known.get(r[0]) or _article_ref(r) for r in rows}
-            self._complete = True
+                hidden = self._snap.hidden_articles
+                refs = {}
+                for seg in self._snap.segments:
+                    for r in seg.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY id"):
+                        if r[0] not in hidden:
+                            refs[r[0]] = self._refs.get(r[0]) or _article_ref(r)
+                self._refs = refs
+                self._complete = True
         return self._refs
 
 
 class Snapshot:
     """One loaded, read-only version of the index: what queries are answered from.
 
-    What a query needs per passage row (article id) is held in numpy arrays; article metadata is read on
-    demand (ArticleTable); passage and article text stay in SQLite. The FAISS file is memory-mapped where
-    FAISS allows it (IVF inverted lists, flat codes), so processes serving the same version share its pages.
+    The rows of its segments are laid end to end; rows of hidden (replaced or removed) articles stay in
+    place with a weight of 0. Per row, numpy arrays hold the passage id and the article id; article metadata
+    is read on demand (ArticleTable); passage and article text stay in SQLite. Vectors and postings are
+    memory-mapped, so processes serving the same version share their pages.
     """
 
     def __init__(self, path: Path):
-        import bm25s
-        import faiss
-
         self.path = path
         self.manifest = Manifest.read(path)
         if self.manifest.format != FORMAT_VERSION:
-            raise IndexCorrupt(str(path), f"format {self.manifest.format}, expected {FORMAT_VERSION}")
+            raise IndexOutdated(str(path.parent.parent), self.manifest.format, FORMAT_VERSION)
+        self.segments: list[Segment] = []
         try:
-            self.db = sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-            self._db_lock = threading.Lock()
-            self.vectors = read_vectors(path / "vectors.faiss")
-            ivf = faiss.try_extract_index_ivf(self.vectors) if self.manifest.index_type == "ivf" else None
-            if ivf is not None:
-                ivf.nprobe = ivf_nprobe(ivf.nlist)
-            self.rows = np.load(path / "rows.npy")
-            self.bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False) if len(self.rows) else None
-            self._load_tables()
-        except (sqlite3.Error, RuntimeError, OSError, ValueError) as exc:
+            root = path.parent.parent / "segments"
+            self.segments = [Segment(root / s["name"]) for s in self.manifest.segments]
+            hidden = np.load(path / "deleted.npy") if (path / "deleted.npy").exists() else np.zeros(0, np.int64)
+            self.hidden_articles = frozenset(int(i) for i in hidden)
+            self._arrange()
+        except (sqlite3.Error, RuntimeError, OSError, ValueError, KeyError) as exc:
+            self.close()
             raise IndexCorrupt(str(path), str(exc)[:200]) from exc
+        self.articles: Mapping[int, ArticleRef] = ArticleTable(self)
+        self._bm25: dict[tuple[float, float], Bm25] = {}
 
-    def _load_tables(self) -> None:
-        count = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        self.articles: Mapping[int, ArticleRef] = ArticleTable(self.db, self._db_lock, count)
-        # (id, article_id) comes from the covering index on article_id: no pass over the passage text.
-        pairs = np.array(self.db.execute("SELECT id, article_id FROM passages").fetchall(), dtype=np.int64)
-        pairs = pairs.reshape(-1, 2)[np.argsort(pairs.reshape(-1, 2)[:, 0], kind="stable")]
-        ids = pairs[:, 0]
-        where = np.searchsorted(ids, self.rows)
-        if len(self.rows) and (where.max() >= len(ids) or not np.array_equal(ids[where], self.rows)):
-            raise ValueError("rows.npy names passages that are not in passages.sqlite")
-        self.row_article = pairs[where, 1] if len(self.rows) else np.zeros(0, dtype=np.int64)
+    def _arrange(self) -> None:
+        segs = self.segments
+        self.offsets = np.cumsum([0] + [len(s.rows) for s in segs])
+        self.rows = np.concatenate([s.rows for s in segs]) if segs else np.zeros(0, np.int64)
+        self.row_article = np.concatenate([s.row_article for s in segs]) if segs else np.zeros(0, np.int64)
         self.row_of = dict(zip(self.rows.tolist(), range(len(self.rows)), strict=True))
-
-    @cached_property
-    def _languages(self) -> tuple[list[str], np.ndarray]:
-        with self._db_lock:
-            pid_lang = {r[0]: r[1] or "" for r in self.db.execute("SELECT id, lang FROM passages")}
-        langs = sorted({*pid_lang.values()})
-        code = {lang: i for i, lang in enumerate(langs)}
-        return langs, np.array([code[pid_lang[int(p)]] for p in self.rows], dtype=np.int16)
-
-    @property
-    def lang_codes(self) -> list[str]:
-        """Languages of the passages, sorted; row_lang holds indexes into it (read on first use)."""
-        return self._languages[0]
-
-    @property
-    def row_lang(self) -> np.ndarray:
-        return self._languages[1]
+        self._article_segment = {int(a): i for i, s in enumerate(segs) for a in s.article_ids}
+        if self.hidden_articles:
+            self.live = (~np.isin(self.row_article, list(self.hidden_articles))).astype(np.float32)
+        else:
+            self.live = None  # every row is live
+        self._hidden_rows: list[np.ndarray] = [
+            s.rows[np.isin(s.row_article, list(self.hidden_articles))] if self.hidden_articles else s.rows[:0]
+            for s in segs
+        ]  # fmt: skip
 
     @property
     def size(self) -> int:
+        """Rows, hidden ones included (the length of every per-row array)."""
         return len(self.rows)
 
+    def segment_of_article(self, article_id: int) -> Segment | None:
+        if article_id in self.hidden_articles:
+            return None
+        i = self._article_segment.get(article_id)
+        return None if i is None else self.segments[i]
+
+    def weights(self, allowed_articles: Iterable[int] | None = None) -> np.ndarray | None:
+        """Per-row 0/1 weights: live rows, of `allowed_articles` when given; None when every row counts."""
+        if allowed_articles is None:
+            return self.live
+        mask = np.isin(self.row_article, list(allowed_articles)).astype(np.float32)
+        return mask if self.live is None else mask * self.live
+
+    def bm25(self, k1: float = K1, b: float = B) -> Bm25:
+        """The BM25 scorer over every segment (built on first use per parameter pair, then kept)."""
+        scorer = self._bm25.get((k1, b))
+        if scorer is None:
+            scorer = self._bm25[(k1, b)] = Bm25([s.postings for s in self.segments], k1, b)
+        return scorer
+
+    def dense_search(self, qvec: np.ndarray, k: int, weights: np.ndarray | None) -> dict[int, float]:
+        """Inner products of the `k` nearest live passages (allowed by `weights`), by passage id."""
+        import faiss
+
+        hits: list[tuple[float, int]] = []
+        for i, seg in enumerate(self.segments):
+            lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+            if hi == lo:
+                continue
+            sel = None
+            if weights is not None:
+                allowed = seg.rows[weights[lo:hi] > 0]
+                if not len(allowed):
+                    continue
+                if len(allowed) < hi - lo:
+                    sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            params = None
+            if sel is not None:
+                ivf = faiss.try_extract_index_ivf(seg.vectors)
+                if ivf is not None:
+                    params = faiss.SearchParametersIVF(sel=sel, nprobe=ivf.nprobe)
+                else:
+                    params = faiss.SearchParameters(sel=sel)
+            n = min(k, hi - lo)
+            dist, ids = seg.vectors.search(qvec, n, params=params) if params else seg.vectors.search(qvec, n)
+            hits += [(float(d), int(p)) for d, p in zip(dist[0], ids[0], strict=True) if p >= 0]
+        hits.sort(reverse=True)
+        return {p: d for d, p in hits[:k]}
+
+    def reconstruct(self, pids: Sequence[int]) -> np.ndarray:
+        """The vectors of passages `pids`, in that order."""
+        out = np.zeros((len(pids), self.manifest.dimension), dtype=np.float32)
+        by_seg: dict[int, list[int]] = {}
+        for j, p in enumerate(pids):
+            by_seg.setdefault(int(np.searchsorted(self.offsets, self.row_of[p], side="right")) - 1, []).append(j)
+        for i, js in by_seg.items():
+            out[js] = reconstruct(self.segments[i].vectors, [pids[j] for j in js])
+        return out
+
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        ids = [int(i) for i in ids]
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        with self._db_lock:
-            rows = self.db.execute(
+        by_seg: dict[int, list[int]] = {}
+        for p in ids:
+            row = self.row_of.get(int(p))
+            if row is not None:
+                by_seg.setdefault(int(np.searchsorted(self.offsets, row, side="right")) - 1, []).append(int(p))
+        out = {}
+        for i, pids in by_seg.items():
+            marks = ",".join("?" * len(pids))
+            for r in self.segments[i].query(
                 f"SELECT id, article_id, position, start, end, text, sentences, lang FROM passages WHERE id IN ({marks})",
-                ids,
-            ).fetchall()
-        return {
-            r[0]: Passage(
-                id=r[0], article_id=r[1], position=r[2], start=r[3], end=r[4], text=r[5],
-                sentences=tuple(tuple(s) for s in json.loads(r[6])), lang=r[7],
-            )
-            for r in rows
-        }  # fmt: skip
+                pids,
+            ):
+                out[r[0]] = Passage(
+                    id=r[0], article_id=r[1], position=r[2], start=r[3], end=r[4], text=r[5],
+                    sentences=tuple(tuple(s) for s in json.loads(r[6])), lang=r[7],
+                )  # fmt: skip
+        return out
 
     def article_text(self, article_id: int) -> str:
-        with self._db_lock:
-            row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return row[0] if row else ""
+        seg = self.segment_of_article(article_id)
+        rows = seg.query("SELECT text FROM articles WHERE id = ?", (article_id,)) if seg else []
+        return rows[0][0] if rows else ""
+
+    def keys(self) -> dict[str, int]:
+        """Article key -> id, for the live articles."""
+        out = {}
+        for seg in self.segments:
+            for key, i in seg.query("SELECT key, id FROM articles"):
+                if i not in self.hidden_articles:
+                    out[key] = i
+        return out
 
     def stats(self) -> IndexStats:
         langs: dict[str, int] = {}
@@ -352,19 +540,19 @@ class Snapshot:
         dates = [a.date for a in self.articles.values() if a.date]
         return IndexStats(
             articles=len(self.articles),
-            passages=self.size,
+            passages=self.manifest.passages,
             languages=dict(sorted(langs.items(), key=lambda kv: -kv[1])),
             model=self.manifest.model,
             dimension=self.manifest.dimension,
             index_type=self.manifest.index_type,
             last_reindex=self.manifest.updated_at,
-            size_bytes=dir_size(self.path),
+            size_bytes=dir_size(self.path) + sum(dir_size(s.path) for s in self.segments),
             newest=max(dates) if dates else None,
         )
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self.db.close()
+        for seg in self.segments:
+            seg.close()
 
 
 # --- The index folder -------------------------------------------------------------------------------------
@@ -376,6 +564,7 @@ class IndexDir:
     def __init__(self, root: Path | str):
         self.root = Path(root)
         self.versions = self.root / "versions"
+        self.segments = self.root / "segments"
         self.current = self.root / "current"
 
     def exists(self) -> bool:
@@ -414,18 +603,31 @@ class IndexDir:
             os.close(fd)
 
     def staging(self) -> Path:
-        """Return a fresh folder to write a new version in (removed again if never published)."""
+        """Return a fresh folder to write a new version (and its new segments) in; removed if never published."""
         self.versions.mkdir(parents=True, exist_ok=True)
         path = self.versions / f".tmp-{uuid.uuid4().hex[:12]}"
         path.mkdir()
         return path
 
+    @staticmethod
+    def new_segment_name() -> str:
+        return "seg-" + time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
     def publish(self, staged: Path) -> Path:
-        """Make a fully written staging folder the current version, atomically."""
+        """Make a fully written staging folder the current version, atomically.
+
+        Its new segments (`staged/seg-*`) move to `segments/` first: until `current` changes, no version
+        names them, and a crash leaves them for the next writer to delete.
+        """
         for f in staged.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
+        self.segments.mkdir(parents=True, exist_ok=True)
+        for seg in sorted(staged.glob("seg-*")):
+            _fsync_dir(seg)
+            os.rename(seg, self.segments / seg.name)
+        _fsync_dir(self.segments)
         name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
         final = self.versions / name
         os.rename(staged, final)
@@ -438,27 +640,24 @@ class IndexDir:
         return final
 
     def _collect(self, keep: Path) -> None:
-        """Remove old versions beyond KEEP_VERSIONS and abandoned staging folders (after a crash)."""
+        """Remove old versions beyond KEEP_VERSIONS, segments no kept version uses, abandoned staging folders."""
         done = sorted((p for p in self.versions.iterdir() if not p.name.startswith(".")), reverse=True)
         for old in done[KEEP_VERSIONS:]:
             if old != keep:
                 shutil.rmtree(old, ignore_errors=True)
+        used = set()
+        for version in self.versions.iterdir():
+            if version.name.startswith("."):
+                continue
+            try:
+                used |= {s["name"] for s in Manifest.read(version).segments}
+            except (IndexCorrupt, KeyError, TypeError):
+                continue
+        if self.segments.exists():
+            for seg in self.segments.iterdir():
+                if seg.name not in used:
+                    shutil.rmtree(seg, ignore_errors=True)
         for tmp in self.versions.glob(".tmp-*"):
             if time.time() - tmp.stat().st_mtime > 60:
                 shutil.rmtree(tmp, ignore_errors=True)
 
-
-def open_writable_db(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA journal_mode = OFF")  # the whole file is staged and published by rename
-    db.execute("PRAGMA synchronous = OFF")
-    db.executescript(SCHEMA)
-    return db
-
-
-def article_row(article: Article, now: str) -> tuple:
-    return (
-        article.key, article.title, article.text, article.date, article.url, article.path, article.source,
-        article.author, article.lang, article.content_hash, now,
-    )  # fmt: skip

@@ -137,3 +137,86 @@ def test_killing_a_reindex_leaves_the_previous_index_loadable(fake_engine, artic
     assert fresh.search("harbour bridge cables", k=1)[0].article.title == "Harbour bridge closes for repairs"
     s = fresh.reindex([articles_dir])  # the next reindex completes and cleans up
     assert s.added == 1 and fresh.stats().articles == 4
+
+
+def _segments(engine) -> list[dict]:
+    return json.loads((engine.dir.current_path() / "manifest.json").read_text())["segments"]
+
+
+def _age(folder, seconds: float = 60) -> None:
+    """Date every file back, as files that were written well before the index was built."""
+    past = time.time() - seconds
+    for path in folder.rglob("*.*"):
+        os.utime(path, (past, past))
+
+
+def test_an_edit_adds_one_small_segment_and_hides_the_old_version(fake_engine, articles_dir, monkeypatch):
+    import index.build
+
+    monkeypatch.setattr(index.build, "MAX_HIDDEN_SHARE", 1.0)  # no merge: see the two segments
+    fake_engine.reindex([articles_dir])
+    passages = fake_engine.stats().passages
+    path = articles_dir / "harbour.txt"
+    path.write_text(path.read_text().replace("eleven weeks", "twelve weeks"))
+    fake_engine.reindex([articles_dir])
+    first, second = _segments(fake_engine)
+    # only the edited article was written: its passages, not the corpus
+    assert first["passages"] == passages and 1 <= second["passages"] < passages
+    assert fake_engine.stats().articles == 3 and fake_engine.stats().passages == passages
+    hit = fake_engine.search("harbour bridge will close for weeks", k=3)
+    assert [h.article.title for h in hit].count("Harbour bridge closes for repairs") == 1
+    assert "twelve weeks" in hit[0].passage.text and "eleven" not in " ".join(h.passage.text for h in hit)
+    # the old version is still loadable (another process may still serve it): its segment is kept
+    assert len(list((fake_engine.dir.root / "segments").iterdir())) == 2
+
+
+def test_unchanged_files_are_not_opened_again(fake_engine, articles_dir, monkeypatch):
+    import index.articles
+
+    _age(articles_dir)
+    fake_engine.reindex([articles_dir])
+    opened = []
+    real = index.articles.load_file
+    monkeypatch.setattr(index.articles, "load_file", lambda path, *a: opened.append(path.name) or real(path, *a))
+    s = fake_engine.reindex([articles_dir])
+    assert (s.unchanged, opened) == (3, [])
+    # Touched but not changed: read once, nothing embedded, and not read again after that.
+    os.utime(articles_dir / "velo.md", (time.time() - 30, time.time() - 30))
+    s = fake_engine.reindex([articles_dir])
+    assert (opened, s.unchanged, s.passages_embedded) == (["velo.md"], 3, 0)
+    opened.clear()
+    assert fake_engine.reindex([articles_dir]).unchanged == 3 and opened == []
+    # Changed with the same size and an old mtime cannot be seen; a new mtime is enough.
+    path = articles_dir / "comet.json"
+    path.write_text(path.read_text().replace("faint comet", "faint COMET"))
+    s = fake_engine.reindex([articles_dir])
+    assert (opened, s.updated) == (["comet.json"], 1)
+
+
+def test_segments_are_merged_when_they_pile_up(fake_engine, articles_dir, monkeypatch):
+    import index.build
+
+    monkeypatch.setattr(index.build, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(index.build, "MAX_HIDDEN_SHARE", 1.0)
+    fake_engine.reindex([articles_dir])
+    for i in range(6):
+        write(articles_dir / f"extra{i}.txt", f"title: Extra {i}\n\nThe lighthouse number {i} was repainted blue.")
+        fake_engine.reindex([articles_dir])
+        assert len(_segments(fake_engine)) <= 3
+    assert fake_engine.stats().articles == 9
+    assert fake_engine.search("lighthouse number 4 repainted", k=1)[0].article.title == "Extra 4"
+    kept = {s["name"] for v in (fake_engine.dir.root / "versions").iterdir()
+            for s in json.loads((v / "manifest.json").read_text())["segments"]}  # fmt: skip
+    assert {p.name for p in (fake_engine.dir.root / "segments").iterdir()} == kept  # merged ones were deleted
+
+
+def test_many_replaced_rows_trigger_a_merge_that_drops_them(fake_engine, articles_dir):
+    fake_engine.reindex([articles_dir])
+    path = articles_dir / "harbour.txt"
+    path.write_text(path.read_text().replace("eleven weeks", "nine weeks"))
+    fake_engine.reindex([articles_dir])  # 3 of 3 + 3 rows: over a fifth hidden, so merged at once
+    segments = _segments(fake_engine)
+    manifest = json.loads((fake_engine.dir.current_path() / "manifest.json").read_text())
+    assert len(segments) == 1 and manifest["hidden"] == 0
+    assert segments[0]["passages"] == fake_engine.stats().passages
+    assert "nine weeks" in fake_engine.search("bridge close weeks", k=1)[0].passage.text
