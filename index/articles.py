@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -308,7 +309,7 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Arti
     return load_txt(path, text), []
 
 
-def iter_files(roots: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+def iter_files(roots: Iterable[Path]) -> Iterator[tuple[str, str]]:
     """Yield (file, key) for the article files under each root (recursively), sorted, skipping hidden ones.
 
     The key is the path relative to the root, prefixed by the root's name ("articles/tech/a.txt"), so an
@@ -318,7 +319,7 @@ def iter_files(roots: Iterable[Path]) -> Iterator[tuple[Path, str]]:
     for root in roots:
         root = Path(root).resolve()
         if root.is_file():
-            yield root, root.name
+            yield str(root), root.name
             continue
         found = []
         for folder, dirs, files in os.walk(root):
@@ -328,7 +329,18 @@ def iter_files(roots: Iterable[Path]) -> Iterator[tuple[Path, str]]:
                     found.append(os.path.join(folder, name))
         prefix = len(os.path.join(str(root), ""))
         for path in sorted(found):
-            yield Path(path), f"{root.name}/{path[prefix:].replace(os.sep, '/')}"
+            yield path, f"{root.name}/{path[prefix:].replace(os.sep, '/')}"
+
+
+def settled(mtime_ns: int, seen: float) -> bool:
+    """True when a file with this mtime, read at `seen`, cannot have changed since without a new mtime.
+
+    A change within the file system's timestamp granularity of the previous one keeps the mtime: a file
+    read that soon after its mtime must be read again next time. Whole-second (or millisecond) mtimes mean a
+    coarse file system: two seconds of margin; otherwise a twentieth of a second.
+    """
+    margin = 2.0 if mtime_ns % 1_000_000 == 0 else 0.05
+    return mtime_ns / 1e9 < seen - margin
 
 
 @dataclass(frozen=True)
@@ -345,7 +357,7 @@ class Scan:
     articles: list[Article]
     failures: list[Failure]
     kept: list[str]  # keys of the articles of files skipped as unchanged (see scan_articles)
-    stamps: dict[str, tuple[int, int]]  # path -> (size, mtime_ns) of every file read
+    stamps: dict[str, tuple[int, int, float]]  # path -> (size, mtime_ns, when it was read) of every file read
 
 
 def load_articles(
@@ -374,11 +386,11 @@ def scan_articles(
     seen: dict[str, str] = {}  # key -> path, for duplicates among kept and loaded articles
     scan = Scan([], [], [], {})
     files = list(iter_files(roots))
-    for done, (path, key) in enumerate(files, start=1):
+    for done, (name, key) in enumerate(files, start=1):
         if progress:
             progress(done, len(files))
-        name = str(path)
         try:
+            read_at = time.time()
             st = os.stat(name)
             if not stat.S_ISREG(st.st_mode):
                 continue
@@ -393,16 +405,16 @@ def scan_articles(
                     scan.kept.append(k)
             continue
         try:
-            loaded, bad = load_file(path, max_bytes)
+            loaded, bad = load_file(Path(name), max_bytes)
             loaded = [replace(a, key=key + a.key[len(name) :]) if a.key.startswith(name) else a for a in loaded]
         except BadArticle as exc:
             scan.failures.append(Failure(exc.path, exc.reason))
             continue
         except Exception as exc:  # a library choking on a strange file must not stop the reindex
-            log.warning("cannot load %s", path, exc_info=True)
+            log.warning("cannot load %s", name, exc_info=True)
             scan.failures.append(Failure(name, f"cannot be read ({exc.__class__.__name__}: {exc})"[:300]))
             continue
-        scan.stamps[name] = (st.st_size, st.st_mtime_ns)
+        scan.stamps[name] = (st.st_size, st.st_mtime_ns, read_at)
         scan.failures.extend(bad)
         for article in loaded:
             if article.key in seen:

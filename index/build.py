@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from .analyzer import ANALYZER_VERSION, analyze
-from .articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles
+from .articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
 from .chunking import Window, make_windows, whole_text_window
 from .embedding import Embedder
 from .errors import IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 # progress(stage, done, total): stage is "reading" (files) or "embedding" (articles).
 Progress = Callable[[str, int, int], None]
-RACY_SECONDS = 2.0  # a file changed this close to its indexing may have changed unseen: read it again
 
 
 class Cancelled(NewsdeskError):
@@ -82,8 +81,7 @@ class _Known:
     content_hash: str
     lang: str | None
     path: str | None
-    stamp: tuple[int, int] | None  # (size, mtime_ns) of its file when indexed
-    indexed_at: float  # epoch seconds
+    stamp: tuple | None  # (size, mtime_ns, when it was read) of its file
 
 
 @dataclass
@@ -95,7 +93,7 @@ class _Old:
     sources: list[Path]  # folders with passages.sqlite + vectors.faiss: its segments (or a format-1 version)
     articles: dict[str, _Known] = field(default_factory=dict)  # live articles by key
     hidden: set[int] = field(default_factory=set)
-    stamps: dict[str, list] = field(default_factory=dict)  # path -> [size, mtime_ns, epoch] refreshed later
+    stamps: dict[str, list] = field(default_factory=dict)  # path -> [size, mtime_ns, read at], newer than segments
     legacy: bool = False  # format 1: one SQLite and one FAISS file per version; read to reuse vectors only
 
     @classmethod
@@ -112,35 +110,31 @@ class _Old:
             old.hidden = {int(i) for i in np.load(path / "deleted.npy")}
         if (path / "stamps.json").exists():
             old.stamps = json.loads((path / "stamps.json").read_text())
-        cols = "id, key, content_hash, lang, path, indexed_at" + ("" if legacy else ", file_size, file_mtime")
+        cols = "id, key, content_hash, lang, path" + ("" if legacy else ", file_size, file_mtime, file_seen")
         for src in sources:
             db = open_ro(src / "passages.sqlite")
             try:
                 for row in db.execute(f"SELECT {cols} FROM articles"):
                     if row[0] in old.hidden:
                         continue
-                    stamp = (row[6], row[7]) if not legacy and row[6] is not None else None
-                    old.articles[row[1]] = _Known(row[0], row[2], row[3], row[4], stamp, _epoch(row[5]))
+                    stamp = tuple(row[5:8]) if not legacy and row[5] is not None else None
+                    old.articles[row[1]] = _Known(row[0], row[2], row[3], row[4], stamp)
             finally:
                 db.close()
         return old
 
     def known_files(self) -> dict[str, KnownFile]:
-        """Files whose recorded size and mtime can be trusted to mean "unchanged" (not changed near indexing)."""
+        """Files whose recorded size and mtime can be trusted to mean "unchanged" (see articles.settled)."""
         by_path: dict[str, list] = {}
         for key, k in self.articles.items():
             if k.path is None:
                 continue
-            stamp = self.stamps.get(k.path)
-            if stamp is not None:
-                size, mtime, when = stamp
-            elif k.stamp is not None:
-                (size, mtime), when = k.stamp, k.indexed_at
-            else:
+            stamp = self.stamps.get(k.path) or k.stamp
+            if stamp is None:
                 by_path[k.path] = [None]
                 continue
-            trusted = mtime / 1e9 < when - RACY_SECONDS
-            by_path.setdefault(k.path, []).append((size, mtime, key) if trusted else None)
+            size, mtime, seen = stamp
+            by_path.setdefault(k.path, []).append((size, mtime, key) if settled(mtime, seen) else None)
         out = {}
         for path, entries in by_path.items():
             if all(e is not None for e in entries) and len({e[:2] for e in entries}) == 1:
@@ -165,13 +159,6 @@ class _Old:
             for h, pid in _rows_in(src, "SELECT text_hash, id FROM passages WHERE text_hash IN ({})", hashes):
                 out.setdefault(h, (i, pid))
         return out
-
-
-def _epoch(iso: str | None) -> float:
-    try:
-        return datetime.fromisoformat(iso).timestamp() if iso else 0.0
-    except ValueError:
-        return 0.0
 
 
 def _rows_in(src: Path, sql: str, values: Sequence) -> list[tuple]:
@@ -286,7 +273,7 @@ class _Reindex:
                 log.warning("rebuilding the index for model %s", self.embedder.name)
                 return None
             raise
-        except (IndexCorrupt, OSError, ValueError) as exc:
+        except (IndexCorrupt, OSError, ValueError, sqlite3.Error) as exc:
             if self.force:
                 return None
             if isinstance(exc, IndexCorrupt):
@@ -294,7 +281,7 @@ class _Reindex:
             raise IndexCorrupt(str(path), str(exc)[:200]) from exc
 
     def run(self, articles: list[Article], failures: list[Failure], kept: list[str],
-            stamps: dict[str, tuple[int, int]]) -> ReindexSummary:  # fmt: skip
+            stamps: dict[str, tuple]) -> ReindexSummary:  # fmt: skip
         self.failures = failures
         old = self.old
         old_articles = old.articles if old else {}
@@ -314,13 +301,13 @@ class _Reindex:
             if share > self.options.max_removal_share:
                 raise RemovalGuard(len(removed_keys), len(old_articles), self.options.max_removal_share)
 
-        # Files read again whose articles did not change: remember their new size and mtime.
+        # Files read again although their articles did not change (touched, or read too soon after a change
+        # the last time): record their size, mtime and read time, so they are skipped next time.
         to_write = {a.key for a in added + updated}
         refreshed = {}
         if old is not None and self.same_layout:
-            now = time.time()
-            refreshed = {a.path: [*stamps[a.path], now] for k, a in new_by_key.items()
-                         if k not in to_write and a.path in stamps and old_articles[k].stamp != stamps[a.path]}  # fmt: skip
+            refreshed = {a.path: list(stamps[a.path]) for k, a in new_by_key.items()
+                         if k not in to_write and a.path in stamps and settled(*stamps[a.path][1:])}  # fmt: skip
 
         if old is not None and self.same_layout and not (added or updated or removed_keys or refreshed):
             return self._summary(0, 0, 0, unchanged, 0, old.manifest.articles, old.manifest.passages)
@@ -462,9 +449,9 @@ class _Reindex:
                 i, v = writer.copy_from(where(s), sorted(hidden), self.embedder.dimension)
                 ids.append(i)
                 vecs.append(v)
-            for path, (size, mtime, when) in overlay.items():
-                writer.db.execute("UPDATE articles SET file_size = ?, file_mtime = ?, indexed_at = ? WHERE path = ?",
-                                  (size, mtime, datetime.fromtimestamp(when).astimezone().isoformat(), path))  # fmt: skip
+            for path, (size, mtime, seen) in overlay.items():
+                writer.db.execute("UPDATE articles SET file_size = ?, file_mtime = ?, file_seen = ? WHERE path = ?",
+                                  (size, mtime, seen, path))  # fmt: skip
             entry = writer.finish(np.concatenate(ids), np.vstack(vecs), self.embedder.dimension,
                                   self.options.ann_threshold)  # fmt: skip
         except BaseException:

@@ -113,7 +113,7 @@ class Engine:
                 return snap
         with self._load_lock:
             if self._snapshot is None or self.dir.current_path() != self._snapshot.path:
-                snap = self.dir.load()
+                snap = self.dir.load(self._snapshot)
                 snap.manifest.check_model(self.embedder.name)
                 self._snapshot = snap
             return self._snapshot
@@ -165,7 +165,7 @@ class Engine:
     def _refresh(self) -> None:
         with self._load_lock:
             if self.dir.exists() and (self._snapshot is None or self.dir.current_path() != self._snapshot.path):
-                self._snapshot = self.dir.load()
+                self._snapshot = self.dir.load(self._snapshot)
 
     def stats(self) -> IndexStats:
         return self.snapshot.stats()
@@ -234,7 +234,7 @@ class Engine:
         if known:
             lex_all = bm25.scores(known, mask)
         top_lex = np.argpartition(-lex_all, min(c, n - 1))[:c] if n > c else np.arange(n)
-        rows = {snap.row_of[p] for p in dense} | {int(r) for r in top_lex if lex_all[r] > 0}
+        rows = {int(r) for r in snap.rows_of(list(dense)) if r >= 0} | {int(r) for r in top_lex if lex_all[r] > 0}
         if mask is not None:
             rows = {r for r in rows if mask[r] > 0}
         if not rows:

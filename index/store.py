@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS articles (
     date TEXT, url TEXT, path TEXT, source TEXT, author TEXT, lang TEXT,
     content_hash TEXT NOT NULL,
     indexed_at TEXT NOT NULL,
-    file_size INTEGER, file_mtime INTEGER
+    file_size INTEGER, file_mtime INTEGER, file_seen REAL
 );
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY,
@@ -224,12 +224,13 @@ class SegmentWriter:
         self.db.execute("PRAGMA synchronous = OFF")
         self.db.executescript(SCHEMA)
 
-    def add_article(self, article_id: int, article: Article, now: str, stamp: tuple[int, int] | None) -> None:
+    def add_article(self, article_id: int, article: Article, now: str, stamp: tuple | None) -> None:
+        """Add an article; `stamp` is its file's (size, mtime_ns, time it was read), if it came from a file."""
         self.db.execute(
             "INSERT INTO articles (id, key, title, text, date, url, path, source, author, lang, content_hash,"
-            " indexed_at, file_size, file_mtime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " indexed_at, file_size, file_mtime, file_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (article_id, article.key, article.title, article.text, article.date, article.url, article.path,
-             article.source, article.author, article.lang, article.content_hash, now, *(stamp or (None, None))),
+             article.source, article.author, article.lang, article.content_hash, now, *(stamp or (None,) * 3)),
         )  # fmt: skip
 
     def add_passage(self, passage_id: int, article_id: int, position: int, start: int, end: int, text: str,
@@ -249,7 +250,7 @@ class SegmentWriter:
         self.db.execute("ATTACH DATABASE ? AS src", (str(segment / "passages.sqlite"),))
         try:
             cols = "id, key, title, text, date, url, path, source, author, lang, content_hash, indexed_at, " \
-                   "file_size, file_mtime"  # fmt: skip
+                   "file_size, file_mtime, file_seen"  # fmt: skip
             self.db.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM src.articles "
                             "WHERE id NOT IN (SELECT value FROM json_each(?))", (hide,))  # fmt: skip
             cols = "id, article_id, position, start, end, text, text_hash, sentences, lang, terms"
@@ -309,7 +310,12 @@ class Segment:
         if not np.array_equal(pairs[:, 0], self.rows):
             raise ValueError(f"rows.npy of {path.name} does not match its passages")
         self.row_article = pairs[:, 1]
-        self.article_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles")], dtype=np.int64)
+        self.article_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")],
+                                    dtype=np.int64)  # fmt: skip
+
+    def has_article(self, article_id: int) -> bool:
+        i = int(np.searchsorted(self.article_ids, article_id))
+        return i < len(self.article_ids) and int(self.article_ids[i]) == article_id
 
     def query(self, sql: str, args: Sequence = ()) -> list[tuple]:
         with self.lock:
@@ -402,20 +408,24 @@ class Snapshot:
     memory-mapped, so processes serving the same version share their pages.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, previous: Snapshot | None = None):
+        """Load the version at `path`; segments `previous` has loaded already are shared, not read again."""
         self.path = path
         self.manifest = Manifest.read(path)
         if self.manifest.format != FORMAT_VERSION:
             raise IndexOutdated(str(path.parent.parent), self.manifest.format, FORMAT_VERSION)
         self.segments: list[Segment] = []
+        loaded = {s.path.name: s for s in previous.segments} if previous is not None else {}
         try:
             root = path.parent.parent / "segments"
-            self.segments = [Segment(root / s["name"]) for s in self.manifest.segments]
+            self.segments = [loaded.get(s["name"]) or Segment(root / s["name"]) for s in self.manifest.segments]
             hidden = np.load(path / "deleted.npy") if (path / "deleted.npy").exists() else np.zeros(0, np.int64)
             self.hidden_articles = frozenset(int(i) for i in hidden)
             self._arrange()
         except (sqlite3.Error, RuntimeError, OSError, ValueError, KeyError) as exc:
-            self.close()
+            for seg in self.segments:
+                if seg.path.name not in loaded:
+                    seg.close()
             raise IndexCorrupt(str(path), str(exc)[:200]) from exc
         self.articles: Mapping[int, ArticleRef] = ArticleTable(self)
         self._bm25: dict[tuple[float, float], Bm25] = {}
@@ -425,8 +435,6 @@ class Snapshot:
         self.offsets = np.cumsum([0] + [len(s.rows) for s in segs])
         self.rows = np.concatenate([s.rows for s in segs]) if segs else np.zeros(0, np.int64)
         self.row_article = np.concatenate([s.row_article for s in segs]) if segs else np.zeros(0, np.int64)
-        self.row_of = dict(zip(self.rows.tolist(), range(len(self.rows)), strict=True))
-        self._article_segment = {int(a): i for i, s in enumerate(segs) for a in s.article_ids}
         if self.hidden_articles:
             self.live = (~np.isin(self.row_article, list(self.hidden_articles))).astype(np.float32)
         else:
@@ -444,8 +452,29 @@ class Snapshot:
     def segment_of_article(self, article_id: int) -> Segment | None:
         if article_id in self.hidden_articles:
             return None
-        i = self._article_segment.get(article_id)
-        return None if i is None else self.segments[i]
+        return next((s for s in self.segments if s.has_article(article_id)), None)
+
+    def rows_of(self, pids: Sequence[int]) -> np.ndarray:
+        """Row of each passage id (-1 where there is none). Each segment's rows are sorted by passage id."""
+        pids = np.asarray(pids, dtype=np.int64)
+        out = np.full(len(pids), -1, dtype=np.int64)
+        for i, seg in enumerate(self.segments):
+            if not len(seg.rows):
+                continue
+            at = np.minimum(np.searchsorted(seg.rows, pids), len(seg.rows) - 1)
+            hit = seg.rows[at] == pids
+            out[hit] = at[hit] + self.offsets[i]
+        return out
+
+    def _by_segment(self, pids: Sequence[int]) -> dict[int, list[int]]:
+        """Positions in `pids` grouped by the segment holding each passage (unknown ids left out)."""
+        rows = self.rows_of(pids)
+        segs = np.searchsorted(self.offsets, rows, side="right") - 1
+        out: dict[int, list[int]] = {}
+        for j, (row, seg) in enumerate(zip(rows.tolist(), segs.tolist(), strict=True)):
+            if row >= 0:
+                out.setdefault(seg, []).append(j)
+        return out
 
     def weights(self, allowed_articles: Iterable[int] | None = None) -> np.ndarray | None:
         """Per-row 0/1 weights: live rows, of `allowed_articles` when given; None when every row counts."""
@@ -493,21 +522,15 @@ class Snapshot:
     def reconstruct(self, pids: Sequence[int]) -> np.ndarray:
         """The vectors of passages `pids`, in that order."""
         out = np.zeros((len(pids), self.manifest.dimension), dtype=np.float32)
-        by_seg: dict[int, list[int]] = {}
-        for j, p in enumerate(pids):
-            by_seg.setdefault(int(np.searchsorted(self.offsets, self.row_of[p], side="right")) - 1, []).append(j)
-        for i, js in by_seg.items():
+        for i, js in self._by_segment(pids).items():
             out[js] = reconstruct(self.segments[i].vectors, [pids[j] for j in js])
         return out
 
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        by_seg: dict[int, list[int]] = {}
-        for p in ids:
-            row = self.row_of.get(int(p))
-            if row is not None:
-                by_seg.setdefault(int(np.searchsorted(self.offsets, row, side="right")) - 1, []).append(int(p))
+        ids = [int(i) for i in ids]
         out = {}
-        for i, pids in by_seg.items():
+        for i, js in self._by_segment(ids).items():
+            pids = [ids[j] for j in js]
             marks = ",".join("?" * len(pids))
             for r in self.segments[i].query(
                 f"SELECT id, article_id, position, start, end, text, sentences, lang FROM passages WHERE id IN ({marks})",
@@ -575,8 +598,9 @@ class IndexDir:
             raise IndexMissing(str(self.root))
         return self.current.resolve()
 
-    def load(self) -> Snapshot:
-        return Snapshot(self.current_path())
+    def load(self, previous: Snapshot | None = None) -> Snapshot:
+        """Load the current version (sharing the segments `previous` holds already)."""
+        return Snapshot(self.current_path(), previous)
 
     def manifest(self) -> Manifest | None:
         return Manifest.read(self.current_path()) if self.exists() else None
