@@ -11,7 +11,7 @@ from .analyzer import analyze_spans, stem_prefixes, term_set
 from .models import ArticleRef, Passage, Quote
 from .text import fold
 
-MAX_QUOTE_WORDS = 60  # a quote grows to neighbouring sentences while it stays under this
+MAX_QUOTE_WORDS = 75  # a quote grows to neighbouring sentences while it stays under this
 MAX_QUOTE_SENTENCES = 3
 PREFIX_MATCH = 0.5  # credit for a question word found only by its prefix ("exiler" in "exila")
 
