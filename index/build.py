@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # progress(stage, done, total): stage is "reading" (files) or "embedding" (articles).
 Progress = Callable[[str, int, int], None]
+# Index folder -> the state of the version this process published last: a process that reindexes again (the
+# bot, a benchmark) starts from it instead of reading every article's key, hash and file stamp back.
+_LAST: dict[str, _Old] = {}
 
 
 class Cancelled(NewsdeskError):
@@ -95,6 +98,8 @@ class _Old:
     hidden: set[int] = field(default_factory=set)
     stamps: dict[str, list] = field(default_factory=dict)  # path -> [size, mtime_ns, read at], newer than segments
     legacy: bool = False  # format 1: one SQLite and one FAISS file per version; read to reuse vectors only
+    by_path: dict[str, list[str]] = field(default_factory=dict)  # file -> keys of its articles
+    _known: dict[str, KnownFile] | None = None
 
     @classmethod
     def read(cls, index_dir: IndexDir, path: Path, manifest: Manifest) -> _Old:
@@ -119,27 +124,55 @@ class _Old:
                         continue
                     stamp = tuple(row[5:8]) if not legacy and row[5] is not None else None
                     old.articles[row[1]] = _Known(row[0], row[2], row[3], row[4], stamp)
+                    if row[4] is not None:
+                        old.by_path.setdefault(row[4], []).append(row[1])
             finally:
                 db.close()
         return old
 
     def known_files(self) -> dict[str, KnownFile]:
         """Files whose recorded size and mtime can be trusted to mean "unchanged" (see articles.settled)."""
-        by_path: dict[str, list] = {}
-        for key, k in self.articles.items():
-            if k.path is None:
-                continue
-            stamp = self.stamps.get(k.path) or k.stamp
-            if stamp is None:
-                by_path[k.path] = [None]
-                continue
-            size, mtime, seen = stamp
-            by_path.setdefault(k.path, []).append((size, mtime, key) if settled(mtime, seen) else None)
-        out = {}
-        for path, entries in by_path.items():
-            if all(e is not None for e in entries) and len({e[:2] for e in entries}) == 1:
-                out[path] = KnownFile(entries[0][0], entries[0][1], tuple(e[2] for e in entries))
-        return out
+        if self._known is None:
+            self._known = {p: e for p in self.by_path if (e := self._known_file(p)) is not None}
+        return self._known
+
+    def _known_file(self, path: str) -> KnownFile | None:
+        entries = []
+        for key in self.by_path.get(path, ()):
+            stamp = self.stamps.get(path) or self.articles[key].stamp
+            if stamp is None or not settled(stamp[1], stamp[2]):
+                return None
+            entries.append((stamp[0], stamp[1], key))
+        if not entries or len({e[:2] for e in entries}) != 1:
+            return None
+        return KnownFile(entries[0][0], entries[0][1], tuple(e[2] for e in entries))
+
+    def advance(self, path: Path, manifest: Manifest, sources: list[Path], gone: Sequence[str],
+                new: dict[str, _Known], hidden: set[int], stamps: dict[str, list], folded: dict[str, list]) -> None:  # fmt: skip
+        """Become the state of the version this writer just published (so the next reindex need not read it)."""
+        touched = {self.articles[k].path for k in gone} | {k.path for k in new.values()}
+        touched |= set(stamps) ^ set(self.stamps) | {p for p in stamps if stamps[p] != self.stamps.get(p)}
+        for key in gone:
+            p = self.articles.pop(key).path
+            if p is not None and key in self.by_path.get(p, ()):
+                self.by_path[p].remove(key)
+                if not self.by_path[p]:
+                    del self.by_path[p]
+        for key, known in new.items():
+            self.articles[key] = known
+            if known.path is not None:
+                self.by_path.setdefault(known.path, []).append(key)
+        for p, stamp in folded.items():  # a full merge wrote these file stamps into the rows
+            for key in self.by_path.get(p, ()):
+                self.articles[key] = replace(self.articles[key], stamp=tuple(stamp))
+        self.path, self.manifest, self.sources, self.hidden, self.stamps = path, manifest, sources, hidden, stamps
+        if self._known is not None:
+            for p in touched - {None}:
+                entry = self._known_file(p)
+                if entry is None:
+                    self._known.pop(p, None)
+                else:
+                    self._known[p] = entry
 
     def load_articles(self, keys: Sequence[str]) -> list[Article]:
         """The indexed articles with these keys, as Articles (to cut and analyze them again)."""
@@ -267,6 +300,9 @@ class _Reindex:
         try:
             manifest = Manifest.read(path)
             manifest.check_model(self.embedder.name, self.embedder.dimension)
+            cached = _LAST.get(str(self.dir.root.resolve()))
+            if cached is not None and cached.path == path and cached.manifest == manifest:
+                return cached  # this process published the current version: its state is known
             return _Old.read(self.dir, path, manifest)
         except ModelMismatch:
             if self.force:
@@ -316,10 +352,18 @@ class _Reindex:
         try:
             embedded, manifest = self._write(staged, added, updated, removed_keys, stamps, refreshed)
             self._check_cancel()
-            self.dir.publish(staged)
+            final = self.dir.publish(staged)
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
+        if old is not None and self.same_layout:
+            hidden, overlay, ids, folded = self._published
+            new = {a.key: _Known(ids[a.key], a.content_hash, a.lang, a.path, stamps.get(a.path))
+                   for a in added + updated}  # fmt: skip
+            sources = [self.dir.segments / s["name"] for s in manifest.segments]
+            old.advance(final, manifest, sources, removed_keys + [a.key for a in updated], new, hidden, overlay,
+                        folded)  # fmt: skip
+            _LAST[str(self.dir.root.resolve())] = old
         return self._summary(len(added), len(updated), len(removed_keys), unchanged, embedded, manifest.articles,
                              manifest.passages)  # fmt: skip
 
@@ -353,7 +397,10 @@ class _Reindex:
                                                                         next_passage)  # fmt: skip
             segments.append(entry)
         self._check_cancel()
+        before = overlay
         segments, hidden, hidden_rows, overlay = self._maybe_merge(staged, segments, hidden, hidden_rows, overlay)
+        folded = before if before and not overlay else {}  # written into the rows of a full merge
+        self._published = (hidden, overlay, getattr(self, "_ids", {}), folded)
         langs: dict[str, int] = dict(m.languages) if m else {}
         for k in removed_keys + [a.key for a in updated] if keep_old else []:
             lang = old.articles[k].lang or "?"
@@ -380,6 +427,7 @@ class _Reindex:
                  next_passage: int) -> tuple[dict, int, int, int]:  # fmt: skip
         """Write the new segment: the added and changed articles; return its entry, passages embedded, ids."""
         writer = SegmentWriter(folder)
+        self._ids: dict[str, int] = {}
         try:
             rows: list[tuple[int, str, str]] = []  # (passage id, text hash, text)
             per_article: list[int] = []
@@ -387,6 +435,7 @@ class _Reindex:
                 aid = next_article
                 next_article += 1
                 writer.add_article(aid, article, now, stamps.get(article.path))
+                self._ids[article.key] = aid
                 title_terms = analyze(article.title, article.lang)
                 windows = _windows(article, self.options)
                 for pos, w in enumerate(windows):
@@ -458,6 +507,8 @@ class _Reindex:
             writer.abort()
             raise
         merged = {s["name"] for s in merge}
+        # A full merge wrote the overlay's stamps into the rows; after a partial one, other rows still need it.
+        writer_overlay = overlay if len(merge) < len(segments) else {}
         for s in merge:  # a merged new segment is never published
             if (staged / s["name"]).exists():
                 shutil.rmtree(staged / s["name"])
@@ -472,7 +523,7 @@ class _Reindex:
         for s in rest:
             rows_left += _query_in(where(s), "SELECT COUNT(*) FROM passages WHERE article_id IN ({})",
                                    sorted(hidden_left), lambda rows: rows[0][0])  # fmt: skip
-        return [entry, *rest], hidden_left, rows_left, {}
+        return [entry, *rest], hidden_left, rows_left, writer_overlay
 
     def _embed(self, vectors: np.ndarray, todo: list[int], texts: list[str], per_article: list[int]) -> None:
         """Embed rows `todo` in chunks, checking for cancellation and reporting articles done."""

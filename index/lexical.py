@@ -96,6 +96,24 @@ class Bm25:
         df = self.df(term)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
+    def score_rows(self, terms: Sequence[str], rows: Sequence[int]) -> np.ndarray:
+        """BM25 scores of a few `rows` only (binary search in each term's postings, no pass over the corpus)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        seg_of = np.searchsorted(self.offsets, rows, side="right") - 1
+        for term in terms:
+            idf = self.idf(term)
+            for j, (row, i) in enumerate(zip(rows.tolist(), seg_of.tolist(), strict=True)):
+                hit = self.segments[i].postings(term)
+                if hit is None:
+                    continue
+                local = row - int(self.offsets[i])
+                at = int(np.searchsorted(hit[0], local))
+                if at < len(hit[0]) and int(hit[0][at]) == local:
+                    tf = float(hit[1][at])
+                    out[j] += idf * tf / (tf + self._norm[row])
+        return out
+
     def scores(self, terms: Sequence[str], weight: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every row for `terms` (a term given twice counts twice), times `weight` if given."""
         out = np.zeros(self.n, dtype=np.float32)

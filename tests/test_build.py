@@ -221,3 +221,25 @@ def test_many_replaced_rows_trigger_a_merge_that_drops_them(fake_engine, article
     assert len(segments) == 1 and manifest["hidden"] == 0
     assert segments[0]["passages"] == fake_engine.stats().passages
     assert "nine weeks" in fake_engine.search("bridge close weeks", k=1)[0].passage.text
+
+
+def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, articles_dir):
+    from index import build
+    from index.store import Manifest
+
+    _age(articles_dir)
+    fake_engine.reindex([articles_dir])
+    steps = [
+        lambda: (articles_dir / "harbour.txt").write_text((articles_dir / "harbour.txt").read_text() + "\nMore.\n"),
+        lambda: write(articles_dir / "new.txt", "title: New\n\nA new story about the ferries."),
+        lambda: os.utime(articles_dir / "velo.md", (time.time() - 20, time.time() - 20)),
+        lambda: (articles_dir / "comet.json").unlink(),
+    ]
+    for step in steps:
+        step()
+        fake_engine.reindex([articles_dir])
+        kept = build._LAST[str(fake_engine.dir.root.resolve())]
+        path = fake_engine.dir.current_path()
+        fresh = build._Old.read(fake_engine.dir, path, Manifest.read(path))
+        assert kept.path == path and kept.articles == fresh.articles and kept.hidden == fresh.hidden
+        assert kept.known_files() == fresh.known_files() and kept.stamps == fresh.stamps
