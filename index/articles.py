@@ -309,27 +309,55 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Arti
     return load_txt(path, text), []
 
 
-def iter_files(roots: Iterable[Path]) -> Iterator[tuple[str, str]]:
-    """Yield (file, key) for the article files under each root (recursively), sorted, skipping hidden ones.
+def iter_files(roots: Iterable[Path]) -> Iterator[tuple[str, str, os.stat_result | None, float]]:
+    """Yield (file, key, stat, when stat was taken) for the article files under each root, sorted by path.
 
-    The key is the path relative to the root, prefixed by the root's name ("articles/tech/a.txt"), so an
-    articles folder that moves or is mounted elsewhere keeps its keys and is not re-embedded. Files are
-    named from the resolved root (resolved once, not per file).
+    Walks each root recursively, skipping hidden files and folders. The key is the path relative to the root,
+    prefixed by the root's name ("articles/tech/a.txt"), so an articles folder that moves or is mounted
+    elsewhere keeps its keys and is not re-embedded. Files are named from the resolved root (resolved once).
+    The stat comes with the walk (None when it failed): a reindex compares it with what it recorded.
     """
     for root in roots:
         root = Path(root).resolve()
         if root.is_file():
-            yield str(root), root.name
+            yield str(root), root.name, *_stat(str(root))
             continue
-        found = []
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            for name in files:
-                if not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS:
-                    found.append(os.path.join(folder, name))
+        found: list[tuple[str, os.stat_result | None, float]] = []
+        _walk(str(root), found)
         prefix = len(os.path.join(str(root), ""))
-        for path in sorted(found):
-            yield path, f"{root.name}/{path[prefix:].replace(os.sep, '/')}"
+        for path, st, when in sorted(found, key=lambda f: f[0]):
+            yield path, f"{root.name}/{path[prefix:].replace(os.sep, '/')}", st, when
+
+
+def _stat(path: str) -> tuple[os.stat_result | None, float]:
+    when = time.time()
+    try:
+        return os.stat(path), when
+    except OSError:
+        return None, when
+
+
+def _walk(folder: str, out: list) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            _walk(entry.path, out)
+        elif name[name.rfind(".") :].lower() in EXTENSIONS and "." in name:
+            when = time.time()
+            try:
+                out.append((entry.path, entry.stat(), when))
+            except OSError:
+                out.append((entry.path, None, when))
 
 
 def settled(mtime_ns: int, seen: float) -> bool:
@@ -386,16 +414,13 @@ def scan_articles(
     seen: dict[str, str] = {}  # key -> path, for duplicates among kept and loaded articles
     scan = Scan([], [], [], {})
     files = list(iter_files(roots))
-    for done, (name, key) in enumerate(files, start=1):
+    for done, (name, key, st, read_at) in enumerate(files, start=1):
         if progress:
             progress(done, len(files))
-        try:
-            read_at = time.time()
-            st = os.stat(name)
-            if not stat.S_ISREG(st.st_mode):
-                continue
-        except OSError as exc:
-            scan.failures.append(Failure(name, f"cannot be read ({exc.strerror or exc})"))
+        if st is None:
+            scan.failures.append(Failure(name, "cannot be read (it vanished or is not accessible)"))
+            continue
+        if not stat.S_ISREG(st.st_mode):
             continue
         prior = (known or {}).get(name)
         if prior is not None and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns and prior.keys:

@@ -151,7 +151,7 @@ class _Old:
                 new: dict[str, _Known], hidden: set[int], stamps: dict[str, list], folded: dict[str, list]) -> None:  # fmt: skip
         """Become the state of the version this writer just published (so the next reindex need not read it)."""
         touched = {self.articles[k].path for k in gone} | {k.path for k in new.values()}
-        touched |= set(stamps) ^ set(self.stamps) | {p for p in stamps if stamps[p] != self.stamps.get(p)}
+        touched |= set(stamps) ^ set(self.stamps) | {p for p in stamps if stamps[p] != self.stamps.get(p)} | set(folded)
         for key in gone:
             p = self.articles.pop(key).path
             if p is not None and key in self.by_path.get(p, ()):
@@ -303,7 +303,8 @@ class _Reindex:
             cached = _LAST.get(str(self.dir.root.resolve()))
             if cached is not None and cached.path == path and cached.manifest == manifest:
                 return cached  # this process published the current version: its state is known
-            return _Old.read(self.dir, path, manifest)
+            state = _LAST[str(self.dir.root.resolve())] = _Old.read(self.dir, path, manifest)
+            return state
         except ModelMismatch:
             if self.force:
                 log.warning("rebuilding the index for model %s", self.embedder.name)

@@ -229,14 +229,18 @@ def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, 
 
     _age(articles_dir)
     fake_engine.reindex([articles_dir])
-    steps = [
-        lambda: (articles_dir / "harbour.txt").write_text((articles_dir / "harbour.txt").read_text() + "\nMore.\n"),
+    harbour = articles_dir / "harbour.txt"
+    steps = [  # each step, then a reindex; files are dated back so that every run takes the same path
+        lambda: harbour.write_text(harbour.read_text() + "\nMore.\n"),
         lambda: write(articles_dir / "new.txt", "title: New\n\nA new story about the ferries."),
-        lambda: os.utime(articles_dir / "velo.md", (time.time() - 20, time.time() - 20)),
+        lambda: None,  # nothing changed
+        lambda: os.utime(articles_dir / "velo.md", (time.time() - 20, time.time() - 20)),  # touched only
         lambda: (articles_dir / "comet.json").unlink(),
+        lambda: harbour.write_text(harbour.read_text().replace("More.", "Much more.")),
     ]
-    for step in steps:
+    for i, step in enumerate(steps):
         step()
+        _age(articles_dir, 30 - i)
         fake_engine.reindex([articles_dir])
         kept = build._LAST[str(fake_engine.dir.root.resolve())]
         path = fake_engine.dir.current_path()
