@@ -278,8 +278,9 @@ def cmd_chat(args, settings) -> int:
     from .text import render_answer, render_summary
 
     engine = settings.make_engine()
-    if not engine.has_index():
-        print(f"Indexing the articles in {', '.join(map(str, settings.articles_dir))} (first start)…", flush=True)
+    if not engine.has_index() or engine.outdated():
+        why = "an index written by an older Newsdesk: updating it" if engine.has_index() else "first start"
+        print(f"Indexing the articles in {', '.join(map(str, settings.articles_dir))} ({why})…", flush=True)
         progress, close = _progress_bar(True)
         try:
             print(render_summary(engine.reindex(settings.articles_dir, progress=progress, who="newsdesk chat")))

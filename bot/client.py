@@ -203,6 +203,10 @@ def run_bot(settings: Settings) -> int:
     engine = settings.make_engine()
     if not engine.has_index():
         log.warning("no index at %s yet: an admin can run /reindex", settings.index_dir)
+    elif engine.outdated():
+        log.warning("the index at %s was written by an older Newsdesk: updating it (vectors are reused)",
+                    settings.index_dir)  # fmt: skip
+        log.info("%s", engine.reindex(settings.articles_dir, who="newsdesk run (index update)"))
 
     async def main() -> None:
         stop = asyncio.Event()

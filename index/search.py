@@ -22,7 +22,7 @@ from .errors import EmptyQuestion, QuestionTooLong
 from .lang import detect_language
 from .models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
 from .quotes import QuestionTerms, choose_quote, question_terms, with_highlights
-from .store import IndexDir, Snapshot
+from .store import FORMAT_VERSION, IndexDir, Snapshot
 from .text import fold
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,11 @@ class Engine:
 
     def has_index(self) -> bool:
         return self.dir.exists()
+
+    def outdated(self) -> bool:
+        """True when the index was written by an older Newsdesk: the next reindex updates it, reusing vectors."""
+        manifest = self.dir.manifest() if self.dir.exists() else None
+        return manifest is not None and manifest.format < FORMAT_VERSION
 
     def reindex(
         self,

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,37 @@ def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, 
         fresh = build._Old.read(fake_engine.dir, path, Manifest.read(path))
         assert kept.path == path and kept.articles == fresh.articles and kept.hidden == fresh.hidden
         assert kept.known_files() == fresh.known_files() and kept.stamps == fresh.stamps
+
+
+def test_an_index_from_the_previous_format_is_updated_without_embedding(fake_engine, articles_dir):
+    """Format 1 kept one passages.sqlite and one vectors.faiss per version; the next reindex reuses them."""
+    import shutil
+
+    from index.errors import IndexOutdated
+
+    fake_engine.reindex([articles_dir])
+    root = fake_engine.dir.root
+    manifest = json.loads((fake_engine.dir.current_path() / "manifest.json").read_text())
+    segment = root / "segments" / manifest["segments"][0]["name"]
+    old = root / "versions" / "20250101T000000-old"
+    old.mkdir()
+    shutil.copy(segment / "passages.sqlite", old)
+    shutil.copy(segment / "vectors.faiss", old)
+    legacy = {k: v for k, v in manifest.items() if k not in ("segments", "hidden", "next_article_id",
+                                                              "next_passage_id")}  # fmt: skip
+    (old / "manifest.json").write_text(json.dumps(dict(legacy, format=1)))
+    (root / "current").unlink()
+    (root / "current").symlink_to(Path("versions") / old.name)
+    shutil.rmtree(root / "segments")
+    for version in (root / "versions").iterdir():
+        if version != old:
+            shutil.rmtree(version)
+
+    engine = Engine(root, HashingEmbedder())
+    assert engine.outdated()
+    with pytest.raises(IndexOutdated, match="newsdesk reindex"):
+        engine.ask("bridge repairs")
+    s = engine.reindex([articles_dir])
+    assert (s.updated, s.passages_embedded, s.articles) == (3, 0, 3)  # every vector reused
+    assert not engine.outdated()
+    assert engine.search("harbour bridge cables", k=1)[0].article.title == "Harbour bridge closes for repairs"
