@@ -347,7 +347,7 @@ def _walk(folder: str, out: list) -> None:
         if name.startswith("."):
             continue
         try:
-            is_dir = entry.is_dir()
+            is_dir = entry.is_dir(follow_symlinks=False)  # a link to a folder could loop: not followed
         except OSError:
             continue
         if is_dir:

@@ -194,6 +194,16 @@ class _Old:
         return out
 
 
+def _remember(index_dir: IndexDir, state: _Old) -> _Old:
+    """Keep `state` as the known state of this index folder (the last few folders only)."""
+    key = str(index_dir.root.resolve())
+    _LAST.pop(key, None)
+    while len(_LAST) >= 4:
+        _LAST.pop(next(iter(_LAST)))
+    _LAST[key] = state
+    return state
+
+
 def _rows_in(src: Path, sql: str, values: Sequence) -> list[tuple]:
     out: list[tuple] = []
     values = list(values)
@@ -303,8 +313,7 @@ class _Reindex:
             cached = _LAST.get(str(self.dir.root.resolve()))
             if cached is not None and cached.path == path and cached.manifest == manifest:
                 return cached  # this process published the current version: its state is known
-            state = _LAST[str(self.dir.root.resolve())] = _Old.read(self.dir, path, manifest)
-            return state
+            return _remember(self.dir, _Old.read(self.dir, path, manifest))
         except ModelMismatch:
             if self.force:
                 log.warning("rebuilding the index for model %s", self.embedder.name)
@@ -364,7 +373,7 @@ class _Reindex:
             sources = [self.dir.segments / s["name"] for s in manifest.segments]
             old.advance(final, manifest, sources, removed_keys + [a.key for a in updated], new, hidden, overlay,
                         folded)  # fmt: skip
-            _LAST[str(self.dir.root.resolve())] = old
+            _remember(self.dir, old)
         return self._summary(len(added), len(updated), len(removed_keys), unchanged, embedded, manifest.articles,
                              manifest.passages)  # fmt: skip
 
@@ -385,7 +394,8 @@ class _Reindex:
         dropped = [old.articles[k].id for k in removed_keys] + [old.articles[a.key].id for a in updated] if keep_old else []
         hidden_rows = (m.hidden + old.count_passages(dropped)) if m else 0
         hidden |= set(dropped)
-        live_paths = {k.path for key, k in old.articles.items() if key not in set(removed_keys)} if keep_old else set()
+        gone = set(removed_keys)
+        live_paths = {k.path for key, k in old.articles.items() if key not in gone} if keep_old else set()
         live_paths |= {a.path for a in added + updated}
         overlay = {p: s for p, s in {**(old.stamps if keep_old else {}), **refreshed}.items() if p in live_paths}
         to_add = added + updated
