@@ -309,7 +309,9 @@ class _Reindex:
         path = self.dir.current_path()
         try:
             manifest = Manifest.read(path)
-            manifest.check_model(self.embedder.name, self.embedder.dimension)
+            # The name is known without loading the model; the dimension is checked once there is work to do
+            # (run), so a reindex that finds nothing changed does not load the model at all.
+            manifest.check_model(self.embedder.name, self.embedder.dimension if self.force else None)
             cached = _LAST.get(str(self.dir.root.resolve()))
             if cached is not None and cached.path == path and cached.manifest == manifest:
                 return cached  # this process published the current version: its state is known
@@ -358,6 +360,8 @@ class _Reindex:
         if old is not None and self.same_layout and not (added or updated or removed_keys or refreshed):
             return self._summary(0, 0, 0, unchanged, 0, old.manifest.articles, old.manifest.passages)
 
+        if old is not None:
+            old.manifest.check_model(self.embedder.name, self.embedder.dimension)
         staged = self.dir.staging()
         try:
             embedded, manifest = self._write(staged, added, updated, removed_keys, stamps, refreshed)

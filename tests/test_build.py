@@ -30,6 +30,18 @@ def test_round_trip_and_manifest(fake_engine, articles_dir):
     assert other.stats().languages == {"en": 2, "fr": 1}
 
 
+class _Unloaded(HashingEmbedder):
+    """An embedder whose model would have to be loaded to know its dimension (as a real one does)."""
+
+    @property
+    def dimension(self) -> int:
+        raise AssertionError("the model was loaded")
+
+    @dimension.setter
+    def dimension(self, value: int) -> None:
+        self._dim = value
+
+
 def test_nothing_changed_embeds_nothing_and_writes_nothing(fake_engine, articles_dir):
     _age(articles_dir)  # files written just before a reindex are read again once (see articles.settled)
     fake_engine.reindex([articles_dir])
@@ -37,6 +49,8 @@ def test_nothing_changed_embeds_nothing_and_writes_nothing(fake_engine, articles
     s = fake_engine.reindex([articles_dir])
     assert (s.added, s.updated, s.removed, s.unchanged, s.passages_embedded) == (0, 0, 0, 3, 0)
     assert fake_engine.dir.current_path() == before
+    # nor does it load the model (a cron job running `newsdesk reindex` pays seconds for that)
+    assert Engine(fake_engine.dir.root, _Unloaded()).reindex([articles_dir]).unchanged == 3
 
 
 def test_editing_one_file_reembeds_only_its_passages(fake_engine, articles_dir):
