@@ -186,7 +186,8 @@ class VectorCache:
 class CachedEmbedder:
     """The real embedder's name and queries; document vectors from a VectorCache where it has them.
 
-    Misses are embedded by the real embedder (timed in `embed_seconds`). With `noise` > 0, the k-th time a
+    Misses are embedded by the real embedder (timed in `embed_seconds`; with no cache, every passage is a
+    miss: the wrapper just times the real embedder). With `noise` > 0, the k-th time a
     text is seen (k >= 1) its vector gets seeded Gaussian noise of that standard deviation per dimension and
     is normalized again: the copies of a passage in a scaled corpus become distinct nearby points (cosine
     about 0.95 to the original at 0.017) instead of exact ties.
@@ -231,30 +232,6 @@ class CachedEmbedder:
                     out[i] = v / np.linalg.norm(v)
         if progress:
             progress(len(texts))
-        return out
-
-
-class TimingEmbedder:
-    """Passes everything to the real embedder and adds up the seconds spent embedding documents."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.name = inner.name
-        self.embed_seconds = 0.0
-        self.embedded = 0
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def encode_queries(self, texts):
-        return self.inner.encode_queries(texts)
-
-    def encode_documents(self, texts, progress=None):
-        started = time.perf_counter()
-        out = self.inner.encode_documents(texts, progress)
-        self.embed_seconds += time.perf_counter() - started
-        self.embedded += len(texts)
         return out
 
 

@@ -22,7 +22,6 @@ from .common import (
     CACHE,
     CachedEmbedder,
     Result,
-    TimingEmbedder,
     VectorCache,
     fresh_dir,
     median,
@@ -62,8 +61,8 @@ def _measure(emb, cache: VectorCache, n_articles: int, work, per_passage: float,
     target = sorted(folder.rglob("*.txt"))[n_articles // 2]
     # One engine serving the index, as in the bot: it reindexes, then answers from the new version (the
     # segments it has loaded already are shared with it, only the new one is opened).
-    timing = TimingEmbedder(emb)
-    engine = Engine(root, CachedEmbedder(timing, None))
+    timing = CachedEmbedder(emb, None)  # no cache: times every passage it embeds
+    engine = Engine(root, timing)
     _ = engine.snapshot
     for i in range(runs):
         _edit(target, i + 1)

@@ -21,8 +21,8 @@ import time
 
 from .common import (
     CACHE,
+    CachedEmbedder,
     Result,
-    TimingEmbedder,
     fresh_dir,
     passage_texts,
     say,
@@ -59,7 +59,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
 
     def newsdesk(n: int) -> None:
         root = fresh_dir(work / f"index-{n}")
-        timing = TimingEmbedder(emb)
+        timing = CachedEmbedder(emb, None)  # no cache: times every passage it embeds
         engine = Engine(root, timing)
         started = time.perf_counter()
         summary = engine.reindex([folders[n]])

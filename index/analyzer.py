@@ -66,12 +66,6 @@ def words(text: str, lang: str | None) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def stems(text: str, lang: str | None) -> list[str]:
-    """Return the stems of `text`: stopwords dropped, accent-folded so "événement" == "evenement"."""
-    lang = lang if lang in _STEMMERS else "en"
-    return [t for w in words(text, lang) if (t := _term(w, lang)) is not None]
-
-
 @lru_cache(maxsize=262_144)
 def _terms(word: str, lang: str) -> tuple[str, ...]:
     """(stem, prefix term) of one lower-case word, or () for a stopword."""

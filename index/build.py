@@ -182,8 +182,8 @@ class _Old:
                 for row in _rows_in(src, f"SELECT {cols} FROM articles WHERE id IN ({{}})", ids)]  # fmt: skip
 
     def count_passages(self, article_ids: Sequence[int]) -> int:
-        return sum(_query_in(src, "SELECT COUNT(*) FROM passages WHERE article_id IN ({})", article_ids,
-                             lambda rows: rows[0][0]) for src in self.sources)  # fmt: skip
+        return sum(_count_in(src, "SELECT COUNT(*) FROM passages WHERE article_id IN ({})", article_ids)
+                   for src in self.sources)  # fmt: skip
 
     def vectors_for(self, hashes: Sequence[str]) -> dict[str, tuple[int, int]]:
         """Text hash -> (source index, passage id) of an indexed passage with that text, for those that exist."""
@@ -207,6 +207,8 @@ def _remember(index_dir: IndexDir, state: _Old) -> _Old:
 def _rows_in(src: Path, sql: str, values: Sequence) -> list[tuple]:
     out: list[tuple] = []
     values = list(values)
+    if not values:
+        return out
     db = open_ro(src / "passages.sqlite")
     try:
         for i in range(0, len(values), 500):
@@ -217,19 +219,9 @@ def _rows_in(src: Path, sql: str, values: Sequence) -> list[tuple]:
     return out
 
 
-def _query_in(src: Path, sql: str, values: Sequence, reduce) -> int:
-    values = list(values)
-    if not values:
-        return 0
-    total = 0
-    db = open_ro(src / "passages.sqlite")
-    try:
-        for i in range(0, len(values), 500):
-            part = values[i : i + 500]
-            total += reduce(db.execute(sql.format(",".join("?" * len(part))), part).fetchall())
-    finally:
-        db.close()
-    return total
+def _count_in(src: Path, sql: str, values: Sequence) -> int:
+    """Sum of a `SELECT COUNT(*) ... IN ({})` over `values`, asked in parts."""
+    return sum(row[0] for row in _rows_in(src, sql, values))
 
 
 def reindex_folders(
@@ -536,8 +528,8 @@ class _Reindex:
             src = where(s)
             hidden_left |= {r[0] for r in _rows_in(src, "SELECT id FROM articles WHERE id IN ({})", sorted(hidden))}
         for s in rest:
-            rows_left += _query_in(where(s), "SELECT COUNT(*) FROM passages WHERE article_id IN ({})",
-                                   sorted(hidden_left), lambda rows: rows[0][0])  # fmt: skip
+            rows_left += _count_in(where(s), "SELECT COUNT(*) FROM passages WHERE article_id IN ({})",
+                                   sorted(hidden_left))  # fmt: skip
         return [entry, *rest], hidden_left, rows_left, writer_overlay
 
     def _embed(self, vectors: np.ndarray, todo: list[int], texts: list[str], per_article: list[int]) -> None:

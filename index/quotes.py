@@ -77,12 +77,6 @@ def question_terms(question: str, lang: str, idf: Mapping[str, float] | None = N
     )
 
 
-def coverage(terms: QuestionTerms, text: str, lang: str | None) -> float:
-    """Share of the question's weighted stems that occur in `text` (0..1)."""
-    found = terms.matched(term_set(text, lang))
-    return sum(terms.weights[s] * m for s, m in found.items()) / terms.total
-
-
 def _sentence_score(terms: QuestionTerms, present: frozenset[str], local: Mapping[str, float], text: str,
                     index: int) -> float:  # fmt: skip
     found = terms.matched(present)

@@ -397,9 +397,10 @@ class Engine:
         names = [s for s in terms.names if s in terms.weights]
         # The BM25 score as the abstention model was fitted with it (k1 1.2, b 0.75), whatever ranks.
         calibration = snap.bm25(1.2, 0.75)
-        query = [t for t in analyze(question, lang) if t in calibration]
+        analyzed = analyze(question, lang)
+        query = [t for t in analyzed if t in calibration]
         lexical = float(calibration.score_rows(query, [best.row])[0]) if query else 0.0
-        ceiling = 2.2 * sum(calibration.idf(t) for t in analyze(question, lang))  # (k1 + 1) * idf per term
+        ceiling = 2.2 * sum(calibration.idf(t) for t in analyzed)  # (k1 + 1) * idf per term
         second = next((final[c.pid] for c in ranked[1:] if c.pid in final), 0.0)
         top = final.get(best.pid, best.fused)
         return {

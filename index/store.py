@@ -153,12 +153,6 @@ def ivf_nprobe(nlist: int) -> int:
     return min(nlist, max(16, nlist // 12))
 
 
-def faiss_type(index) -> str:
-    import faiss
-
-    return "ivf" if isinstance(faiss.downcast_index(index), faiss.IndexIVF) else "flat"
-
-
 def reconstruct(index, ids: Iterable[int]) -> np.ndarray:
     ids = np.asarray(list(ids), dtype=np.int64)
     if not len(ids):
@@ -439,6 +433,7 @@ class Snapshot:
             self.live = (~np.isin(self.row_article, list(self.hidden_articles))).astype(np.float32)
         else:
             self.live = None  # every row is live
+        # Per segment, the passage ids of hidden articles: what a search with no filter leaves out.
         self._hidden_rows: list[np.ndarray] = [
             s.rows[np.isin(s.row_article, list(self.hidden_articles))] if self.hidden_articles else s.rows[:0]
             for s in segs
@@ -491,7 +486,11 @@ class Snapshot:
         return scorer
 
     def dense_search(self, qvec: np.ndarray, k: int, weights: np.ndarray | None) -> dict[int, float]:
-        """Inner products of the `k` nearest live passages (allowed by `weights`), by passage id."""
+        """Inner products of the `k` nearest live passages (allowed by `weights`), by passage id.
+
+        With no filter (`weights` is None or `self.weights()`), only the few hidden passages of a segment are
+        left out; a filter names the passages it allows.
+        """
         import faiss
 
         hits: list[tuple[float, int]] = []
@@ -499,8 +498,14 @@ class Snapshot:
             lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
             if hi == lo:
                 continue
-            sel = None
-            if weights is not None:
+            sel = keep = None
+            if weights is None or weights is self.live:
+                if len(self._hidden_rows[i]) == hi - lo:
+                    continue
+                if len(self._hidden_rows[i]):
+                    keep = faiss.IDSelectorBatch(self._hidden_rows[i].astype(np.int64))  # alive while `sel` is
+                    sel = faiss.IDSelectorNot(keep)
+            else:
                 allowed = seg.rows[weights[lo:hi] > 0]
                 if not len(allowed):
                     continue
