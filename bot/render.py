@@ -1,16 +1,21 @@
 """Pure functions from engine records to Discord messages, always within Discord's limits.
 
 Article text is markdown-escaped (a quoted `**` or `[x](y)` shows as written); question terms are bolded
-from the quote's highlight spans, after escaping. Nothing here sends anything.
+from the quote's highlight spans, after escaping. Metadata (title, date, source) is made one clean line and
+escaped; a link is built only from a URL that passes `clean_url` here, whatever the index holds (an index
+written by an older version may hold any string). Nothing here sends anything.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import discord
 
 from index.models import Answer, ArticleRef, Hit, IndexStats, Quote
+from index.text import normalize_line
+from index.urls import clean_url
 
 from .strings import t
 
@@ -28,12 +33,37 @@ NOT_FOUND_COLOUR = discord.Colour(0x718096)
 SOURCES_PER_PAGE = 8
 
 
+# What Discord turns into a link by itself (its autolink rule): kept as written but for brackets and
+# backslashes, since an escape inside it would become part of the link.
+_URL_SPAN = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]")
+_MARKUP = re.compile(r"[\\\[\]*_~`|<>#]")  # escaped one by one, wherever they are
+_IN_URL = re.compile(r"[\\\[\]]")
+_LIST = re.compile(r"^([ \t]*)-", re.MULTILINE)  # "- item" and "-# small text" at the start of a line
+
+
 def escape(text: str) -> str:
     """Escape Markdown and neutralise mentions-looking text (shown as written, never parsed).
 
-    `]` is escaped too: inside a masked link's title, a bare `](` would end the title and start another link.
+    Every character Markdown could act on gets its own backslash (discord.utils.escape_markdown escapes a
+    whole `[a](b) ... [c](d)` span with one backslash, leaving the second link and what lies between live).
+    Brackets are escaped even inside a bare URL: a `](` can never end a masked link's title and start another.
     """
-    return discord.utils.escape_markdown(text).replace("]", "\\]").replace("@", "@\u200b")
+    out, last = [], 0
+    for m in _URL_SPAN.finditer(text):
+        out.append(_MARKUP.sub(r"\\\g<0>", text[last : m.start()]))
+        out.append(_IN_URL.sub(r"\\\g<0>", m.group()))
+        last = m.end()
+    out.append(_MARKUP.sub(r"\\\g<0>", text[last:]))
+    return _LIST.sub(r"\1\\-", "".join(out)).replace("@", "@\u200b")
+
+
+def link_text(text: str) -> str:
+    """`text` for the inside of a masked link `[text](<url>)`: one line, escaped, and without square brackets.
+
+    Discord's link rule reads the title up to the first `](` before any escape is applied, so an escaped
+    bracket is not enough there: `[` and `]` become parentheses.
+    """
+    return escape(_line(text).replace("[", "(").replace("]", ")"))
 
 
 def cut(text: str, limit: int, ellipsis: str = "…") -> str:
@@ -65,12 +95,19 @@ def _quote_markdown(quote: Quote, limit: int = QUOTE_MAX) -> str:
     return body
 
 
+def _line(text: str | None) -> str:
+    """A metadata value as one line without control, bidi or invisible characters (not escaped)."""
+    return normalize_line(text) if text else ""
+
+
 def source_markdown(ref: ArticleRef, lang: str) -> str:
-    title = escape(cut(ref.title, 200))
-    link = f"[{title}](<{ref.url}>)" if ref.url and ref.url.startswith(("http://", "https://")) else f"**{title}**"
-    bits = [link, ref.date or t("unknown_date", lang)]
-    if ref.source:
-        bits.append(escape(cut(ref.source, 80)))
+    """The article as "[title](<url>) · date · source": one link at most, to a URL clean_url accepts."""
+    title = link_text(cut(_line(ref.title) or "…", 200))
+    url = clean_url(ref.url) if isinstance(ref.url, str) else None
+    link = f"[{title}](<{url}>)" if url else f"**{title}**"
+    bits = [link, escape(_line(ref.date)) or t("unknown_date", lang)]
+    if source := _line(ref.source):
+        bits.append(escape(cut(source, 80)))
     return " · ".join(bits)
 
 
@@ -133,7 +170,7 @@ def hits_embed(query: str, hits: list[Hit], lang: str) -> discord.Embed:
         embed.description = t("search_none", lang)
         return embed
     for n, h in enumerate(hits[:FIELDS_MAX], start=1):
-        name = cut(f"{n}. {h.article.title}", FIELD_NAME_MAX)
+        name = cut(f"{n}. {escape(cut(_line(h.article.title), 200))}", FIELD_NAME_MAX)
         value = cut(f"{escape(cut(h.passage.text, 600))}\n— {source_markdown(h.article, lang)}", FIELD_VALUE_MAX)
         embed.add_field(name=name, value=value, inline=False)
     return _fit(embed)

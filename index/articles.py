@@ -5,6 +5,8 @@ Every loader returns normalized `Article` records or raises `BadArticle` with a 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -21,7 +23,8 @@ from .dates import parse_date
 from .errors import BadArticle
 from .lang import detect_language
 from .models import Article, Failure
-from .text import looks_binary, normalize_text
+from .text import looks_binary, normalize_line, normalize_text
+from .urls import clean_url
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,16 @@ _DATE_PREFIX = re.compile(r"^\s*date\s*:?\s+(\d{4}-\d{2}(?:-\d{2})?)\b[\s.:,-]*"
 _FIRST_SENTENCE = re.compile(r"^(.{10,200}?[.!?…])(?:\s|$)")
 _TEXT_KEYS = ("text", "content", "body", "article", "maintext")
 _DATE_KEYS = ("date", "published", "published_at", "pubdate", "datePublished", "created")
+_LANG = re.compile(r"^[a-z]{2}$")
+TOO_DEEP = "could not be parsed (too deeply nested)"
+MARKDOWN_MAX_NESTING = 100  # markdown-it drops what is nested deeper (its CommonMark preset says 20)
+# Byte order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+)
 
 
 def content_hash(*parts: str | None) -> str:
@@ -43,8 +56,26 @@ def content_hash(*parts: str | None) -> str:
     return digest.hexdigest()[:32]
 
 
-def _is_url(value: str | None) -> bool:
-    return bool(value) and urlparse(value).scheme in ("http", "https") and bool(urlparse(value).netloc)
+def _meta_line(value: object) -> str | None:
+    """One metadata value as a clean single line (see normalize_line), or None when there is nothing left.
+
+    A list (YAML `author: [A, B]`) is joined with commas; a mapping is not a value and gives None.
+    """
+    if value is None or isinstance(value, dict):
+        return None
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value if v is not None and not isinstance(v, dict | list | tuple))
+    return normalize_line(value) or None
+
+
+def _meta_url(value: object, where: str) -> str | None:
+    """The article's link through `clean_url`; an invalid one is dropped (the article is kept) with a log line."""
+    if value is None or value == "":
+        return None
+    url = clean_url(value) if isinstance(value, str) else None
+    if url is None:
+        log.info("%r: link %r dropped: not a valid http(s) URL", where, str(value)[:300])
+    return url
 
 
 _DATELINE = re.compile(
@@ -83,19 +114,23 @@ def make_article(
     body = normalize_text(text)
     if not body:
         raise BadArticle(path or key, "no article text (empty after extraction)")
-    title = normalize_text(str(meta.get("title") or "")).replace("\n\n", " ")[:300]
-    title = title or _title_from(body, fallback_title)
-    url = str(meta.get("url") or "").strip() or None
-    source = str(meta.get("source") or "").strip() or None
-    if url is None and _is_url(source):
-        url, source = source, None
-    if url and not _is_url(url):
-        url = None
+    # Metadata is normalized like the text (no control, bidi or invisible character, one line each), and the
+    # link goes through clean_url: nothing from a file reaches a terminal or a Discord message unchecked.
+    title = (_meta_line(meta.get("title")) or "")[:300].rstrip()
+    title = title or _title_from(body, normalize_line(fallback_title) or "untitled")
+    url = _meta_url(meta.get("url"), path or key)
+    source = _meta_line(meta.get("source"))
+    if source and "://" in source:  # a link given as the source: the link if there is none, never a name
+        source_url = _meta_url(meta.get("source"), path or key)
+        url, source = url or source_url, None
     if source is None and url:
         source = urlparse(url).netloc.removeprefix("www.")
-    date = parse_date(meta.get("date")) or dateline(body)
-    lang = str(meta.get("lang") or "").strip().lower()[:2] or detect_language(f"{title}\n{body}")
-    author = str(meta.get("author") or "").strip() or None
+    raw_date = meta.get("date")
+    date = parse_date(normalize_line(raw_date) if isinstance(raw_date, str) else raw_date) or dateline(body)
+    lang = (_meta_line(meta.get("lang")) or "").lower()[:2]
+    if not _LANG.match(lang):
+        lang = detect_language(f"{title}\n{body}")
+    author = _meta_line(meta.get("author"))
     return Article(
         key=key,
         title=title,
@@ -110,20 +145,55 @@ def make_article(
     )
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, never through a link (a file swapped for a link after the walk)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO cannot block
+    flags |= getattr(os, "O_BINARY", 0)
     try:
-        size = path.stat().st_size
+        fd = os.open(path, flags)
     except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            raise BadArticle(str(path), "a link: links to files are not followed") from exc
         raise BadArticle(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    if size == 0:
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise BadArticle(str(path), "not a regular file")
+        if st.st_size > max_bytes:
+            raise BadArticle(str(path), f"too large ({st.st_size:,} bytes; the limit is {max_bytes:,})")
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:  # it grew since
+        raise BadArticle(str(path), f"too large (over {max_bytes:,} bytes, the limit)")
+    if not data:
         raise BadArticle(str(path), "empty file")
-    if size > max_bytes:
-        raise BadArticle(str(path), f"too large ({size:,} bytes; the limit is {max_bytes:,})")
-    data = path.read_bytes()
+    return data
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The file's text: UTF-16 or UTF-32 with a byte order mark, UTF-8 (a BOM is dropped), else clean cp1252."""
+    data = _read_bytes(path, max_bytes)
+    # The byte order mark first: UTF-16 and UTF-32 text is full of NUL bytes, which the binary test refuses.
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise BadArticle(str(path), f"not valid {name} text (byte {exc.start + len(bom)})") from exc
+            if looks_binary(text):
+                raise BadArticle(str(path), "binary file, not text")
+            return text
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark: UTF-8 it is, no cp1252 fallback
+        try:
+            text = data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadArticle(str(path), f"not valid UTF-8 text (byte {exc.start + 3})") from exc
+        if looks_binary(text):
+            raise BadArticle(str(path), "binary file, not text")
+        return text
     if looks_binary(data):
         raise BadArticle(str(path), "binary file, not text")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         try:
             # Some older news pages are still served as cp1252; accept it only when it decodes cleanly.
@@ -171,6 +241,8 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
         meta = yaml.safe_load(text[3 : 3 + end.start()]) or {}
     except yaml.YAMLError as exc:
         raise BadArticle(str(path), f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
+    except RecursionError:
+        raise BadArticle(str(path), f"front matter {TOO_DEEP}") from None
     if not isinstance(meta, dict):
         raise BadArticle(str(path), "front matter is not a mapping of keys to values")
     return {str(k).lower(): v for k, v in meta.items()}, text[3 + end.end() :]
@@ -178,10 +250,17 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
 
 def markdown_to_text(source: str) -> str:
     """Reduce Markdown to plain text: one paragraph per block, inline markup and links reduced to their text."""
+    return _markdown(source)[0]
+
+
+def _markdown(source: str) -> tuple[str, bool]:
+    """(plain text, whether some of it was nested too deeply for the parser, which then drops it)."""
     from markdown_it import MarkdownIt
 
     blocks: list[str] = []
-    for token in MarkdownIt("commonmark").parse(source):
+    tokens = MarkdownIt("commonmark", {"maxNesting": MARKDOWN_MAX_NESTING}).parse(source)
+    too_deep = any(token.level >= MARKDOWN_MAX_NESTING - 1 for token in tokens)
+    for token in tokens:
         if token.type == "inline":
             parts = []
             for child in token.children or []:
@@ -194,14 +273,17 @@ def markdown_to_text(source: str) -> str:
             blocks.append("".join(parts))
         elif token.type in ("code_block", "fence"):
             blocks.append(token.content)
-    return "\n\n".join(b for b in blocks if b.strip())
+    return "\n\n".join(b for b in blocks if b.strip()), too_deep
 
 
 def load_md(path: Path, text: str) -> list[Article]:
     meta, body = _front_matter(text, path)
-    return [
-        make_article(key=str(path), text=markdown_to_text(body), path=str(path), meta=meta, fallback_title=path.stem)
-    ]
+    plain, too_deep = _markdown(body)
+    if too_deep:
+        if not normalize_text(plain):
+            raise BadArticle(str(path), TOO_DEEP)
+        log.info("%r: text nested more than %d levels deep is left out", str(path), MARKDOWN_MAX_NESTING)
+    return [make_article(key=str(path), text=plain, path=str(path), meta=meta, fallback_title=path.stem)]
 
 
 def extract_html(html: str, *, url: str | None = None) -> tuple[dict, str]:
@@ -223,20 +305,53 @@ def extract_html(html: str, *, url: str | None = None) -> tuple[dict, str]:
     # With favor_recall, trafilatura keeps the page's <h1> as the first line: it is the title, not the body.
     if lines and title and normalize_text(lines[0]) == normalize_text(title):
         lines = lines[1:]
+    page_url = data.get("url") or url
+    source = data.get("sitename") or None
+    if source and source in _hosts(page_url):
+        source = None  # trafilatura's fallback, the link's host: make_article takes it from the cleaned link
     meta = {
         "title": title,
         "date": data.get("date"),
-        "url": data.get("url") or url,
-        "source": data.get("sitename") or data.get("hostname"),
+        "url": page_url,
+        "source": source,
         "author": data.get("author"),
         "lang": data.get("language"),
     }
     return meta, "\n\n".join(lines)
 
 
+def html_too_deep(html: str) -> bool:
+    """True when the HTML parser gives up on this page for its depth (libxml2 stops at 256 nested elements).
+
+    trafilatura parses with lxml: what comes after that point is silently lost, so a page whose text sits
+    deeper reads as a page without text. One more parse, without building anything from the tree: fast.
+    """
+    from lxml import etree
+
+    parser = etree.HTMLParser(collect_ids=False, no_network=True, encoding="utf-8")
+    with contextlib.suppress(etree.LxmlError, ValueError):  # what matters is the parser's error log
+        etree.fromstring(html.encode("utf-8", "replace"), parser)
+    return any("depth" in (e.message or "").lower() for e in parser.error_log)
+
+
+def _hosts(url: str | None) -> set[str]:
+    """The ways a page's host can be spelled from its link (with user info and port, or bare)."""
+    try:
+        parts = urlparse(url or "")
+        names = {parts.netloc, parts.netloc.rpartition("@")[2], parts.hostname or ""}
+    except ValueError:
+        return set()
+    return {n for n in names | {n.removeprefix("www.") for n in names} if n}
+
+
 def load_html(path: Path, text: str) -> list[Article]:
     meta, body = extract_html(text)
-    return [make_article(key=meta.get("url") or str(path), text=body, path=str(path), meta=meta, fallback_title=path.stem)]
+    if html_too_deep(text):
+        if not normalize_text(body):
+            raise BadArticle(str(path), TOO_DEEP)
+        log.info("%r: only the start of the page is read (it nests elements too deeply for the parser)", str(path))
+    article = make_article(key=str(path), text=body, path=str(path), meta=meta, fallback_title=path.stem)
+    return [replace(article, key=article.url) if article.url else article]
 
 
 def _record_to_article(obj: dict, path: Path, n: int) -> Article:
@@ -251,10 +366,9 @@ def _record_to_article(obj: dict, path: Path, n: int) -> Article:
         "author": obj.get("author") if isinstance(obj.get("author"), str) else None,
         "lang": obj.get("lang") or obj.get("language"),
     }
-    if not meta["url"] and _is_url(meta["source"]):
-        meta["url"], meta["source"] = meta["source"], None
-    key = meta["url"] or (f"{path}#{obj['id']}" if obj.get("id") is not None else f"{path}#{n}")
-    return make_article(key=str(key), text=text, path=str(path), meta=meta, fallback_title=f"{path.stem} #{n}")
+    key = f"{path}#{obj['id']}" if obj.get("id") is not None else f"{path}#{n}"
+    article = make_article(key=key, text=text, path=str(path), meta=meta, fallback_title=f"{path.stem} #{n}")
+    return replace(article, key=article.url) if article.url else article  # the (cleaned) link is the key
 
 
 def load_json_records(path: Path, text: str) -> tuple[list[Article], list[Failure]]:
@@ -269,11 +383,15 @@ def load_json_records(path: Path, text: str) -> tuple[list[Article], list[Failur
                 records.append((n, json.loads(line)))
             except json.JSONDecodeError as exc:
                 failures.append(Failure(f"{path}:{n}", f"malformed JSON line ({exc.msg})"))
+            except RecursionError:
+                failures.append(Failure(f"{path}:{n}", f"JSON line {TOO_DEEP}"))
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadArticle(str(path), f"malformed JSON ({exc.msg} at line {exc.lineno})") from exc
+        except RecursionError:
+            raise BadArticle(str(path), f"JSON {TOO_DEEP}") from None
         if isinstance(data, dict) and isinstance(data.get("articles"), list):
             data = data["articles"]
         items = data if isinstance(data, list) else [data]
@@ -300,33 +418,38 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Arti
     text = _read_text(path, max_bytes)
     if not text.strip():
         raise BadArticle(str(path), "empty file")
-    if suffix in (".json", ".jsonl"):
-        return load_json_records(path, text)
-    if suffix in (".md", ".markdown"):
-        return load_md(path, text), []
-    if suffix in (".html", ".htm"):
-        return load_html(path, text), []
-    return load_txt(path, text), []
+    try:
+        if suffix in (".json", ".jsonl"):
+            return load_json_records(path, text)
+        if suffix in (".md", ".markdown"):
+            return load_md(path, text), []
+        if suffix in (".html", ".htm"):
+            return load_html(path, text), []
+        return load_txt(path, text), []
+    except RecursionError:  # any parser recursing on a deeply nested file: one line, not a traceback
+        raise BadArticle(str(path), TOO_DEEP) from None
 
 
-def iter_files(roots: Iterable[Path]) -> Iterator[tuple[str, str, os.stat_result | None, float]]:
-    """Yield (file, key, stat, when stat was taken) for the article files under each root, sorted by path.
+def iter_files(roots: Iterable[Path]) -> Iterator[tuple[str, str, os.stat_result | None, float, str | None]]:
+    """Yield (file, key, stat, when stat was taken, why it is skipped) for the article files under each root.
 
-    Walks each root recursively, skipping hidden files and folders. The key is the path relative to the root,
-    prefixed by the root's name ("articles/tech/a.txt"), so an articles folder that moves or is mounted
-    elsewhere keeps its keys and is not re-embedded. Files are named from the resolved root (resolved once).
-    The stat comes with the walk (None when it failed): a reindex compares it with what it recorded.
+    Walks each root recursively, sorted by path, skipping hidden files and folders. The key is the path
+    relative to the root, prefixed by the root's name ("articles/tech/a.txt"), so an articles folder that
+    moves or is mounted elsewhere keeps its keys and is not re-embedded. Files are named from the resolved root
+    (resolved once). The stat comes with the walk (None when it failed): a reindex compares it with what it
+    recorded. Links are never followed: a link to a folder is passed over (it could loop), a link to a file
+    comes with the reason it is skipped (None for every other file), see `_link_reason`.
     """
     for root in roots:
         root = Path(root).resolve()
         if root.is_file():
-            yield str(root), root.name, *_stat(str(root))
+            yield str(root), root.name, *_stat(str(root)), None
             continue
-        found: list[tuple[str, os.stat_result | None, float]] = []
-        _walk(str(root), found)
+        found: list[tuple[str, os.stat_result | None, float, str | None]] = []
+        _walk(str(root), str(root), found)
         prefix = len(os.path.join(str(root), ""))
-        for path, st, when in sorted(found, key=lambda f: f[0]):
-            yield path, f"{root.name}/{path[prefix:].replace(os.sep, '/')}", st, when
+        for path, st, when, skip in sorted(found, key=lambda f: f[0]):
+            yield path, f"{root.name}/{path[prefix:].replace(os.sep, '/')}", st, when, skip
 
 
 def _stat(path: str) -> tuple[os.stat_result | None, float]:
@@ -337,7 +460,35 @@ def _stat(path: str) -> tuple[os.stat_result | None, float]:
         return None, when
 
 
-def _walk(folder: str, out: list) -> None:
+def _is_article_name(name: str) -> bool:
+    return "." in name and not name.startswith(".") and name[name.rfind(".") :].lower() in EXTENSIONS
+
+
+def _link_reason(link: str, root: str) -> str:
+    """Why the link `link` (found under `root`) is not read: links to files are never followed.
+
+    A link whose real path (every link on the way resolved) is outside the articles folder would let the
+    bot read and quote any file on the machine. A link that stays inside would index one file twice: the
+    file is indexed once, under its own name, when the walk reaches it.
+    """
+    real = os.path.realpath(link)
+    try:
+        inside = os.path.commonpath([real, root]) == root
+    except ValueError:  # another drive (Windows)
+        inside = False
+    if not inside:
+        return "a link to a file outside the articles folder: not read"
+    rel = os.path.relpath(real, root)
+    shown = f"{os.path.basename(root)}/{rel.replace(os.sep, '/')}"
+    parts = rel.split(os.sep)
+    if not os.path.isfile(real):
+        return f"a link to {shown}, which is not a file: not read"
+    if any(p.startswith(".") for p in parts) or not _is_article_name(parts[-1]):
+        return f"a link to {shown}, which is not an article file: not read"
+    return f"a link to {shown}: not read twice (that file is indexed under its own name)"
+
+
+def _walk(folder: str, root: str, out: list) -> None:
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -348,16 +499,20 @@ def _walk(folder: str, out: list) -> None:
             continue
         try:
             is_dir = entry.is_dir(follow_symlinks=False)  # a link to a folder could loop: not followed
+            is_link = entry.is_symlink()
         except OSError:
             continue
         if is_dir:
-            _walk(entry.path, out)
-        elif name[name.rfind(".") :].lower() in EXTENSIONS and "." in name:
+            _walk(entry.path, root, out)
+        elif _is_article_name(name):
             when = time.time()
+            if is_link:
+                out.append((entry.path, None, when, _link_reason(entry.path, root)))
+                continue
             try:
-                out.append((entry.path, entry.stat(), when))
+                out.append((entry.path, entry.stat(follow_symlinks=False), when, None))
             except OSError:
-                out.append((entry.path, None, when))
+                out.append((entry.path, None, when, None))
 
 
 def settled(mtime_ns: int, seen: float) -> bool:
@@ -414,9 +569,12 @@ def scan_articles(
     seen: dict[str, str] = {}  # key -> path, for duplicates among kept and loaded articles
     scan = Scan([], [], [], {})
     files = list(iter_files(roots))
-    for done, (name, key, st, read_at) in enumerate(files, start=1):
+    for done, (name, key, st, read_at, skip) in enumerate(files, start=1):
         if progress:
             progress(done, len(files))
+        if skip is not None:
+            scan.failures.append(Failure(name, skip))
+            continue
         if st is None:
             scan.failures.append(Failure(name, "cannot be read (it vanished or is not accessible)"))
             continue
