@@ -1,16 +1,23 @@
 """The `newsdesk` command line: run, chat, reindex, ask, search, stats, eval, add, sync-commands.
 
-Exit codes: 0 success, 2 usage error, 1 any other error (one line; the traceback only with --debug).
+Exit codes: 0 success, 2 usage error (a bad flag or a bad setting), 1 any other error (one line; the traceback
+only with --debug). `ask -` answers every line and exits 1 when any line failed.
+
+Whatever is printed for a person goes through `_say` (control characters escaped: see bot.text.terminal_safe);
+JSON goes through `_say_json`. Argparse's own messages and the log lines are escaped the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 from pathlib import Path
+
+from .text import json_text, terminal_safe
 
 # The bundled model is loaded from site-packages: never reach for the hub unless a user's model needs it.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -18,11 +25,51 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 log = logging.getLogger("newsdesk")
 
 
+def _say(text: object = "", *, err: bool = False) -> None:
+    """Print `text` for a person, on stdout (or stderr): the one place the CLI prints human-readable output.
+
+    Control characters are escaped (newlines and tabs kept: the renderers have already escaped those inside
+    single-line fields), so nothing from an article, a feed or a file name can drive the terminal.
+    """
+    print(terminal_safe(text, multiline=True), file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def _say_json(obj: object) -> None:
+    """Print `obj` as one JSON line (terminal-safe: see bot.text.json_text)."""
+    print(json_text(obj), flush=True)
+
+
+def _fail(message: object) -> None:
+    """A one-line error on stderr: newlines inside the message are escaped too."""
+    _say(f"newsdesk: {terminal_safe(message)}", err=True)
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines with control characters escaped: one record, one line (a traceback keeps its own lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().formatMessage(record))
+
+    def formatException(self, ei) -> str:
+        return terminal_safe(super().formatException(ei), multiline=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        return terminal_safe(super().formatStack(stack_info), multiline=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its messages escaped: a usage error quotes the bad value, which may hold control characters."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        if message:
+            super()._print_message(terminal_safe(message, multiline=True), file)
+
+
 def _configure_logging(level: str, debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SafeFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     logging.basicConfig(
-        level=logging.DEBUG if debug else getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.DEBUG if debug else getattr(logging, level.upper(), logging.INFO), handlers=[handler]
     )
     for noisy in ("sentence_transformers", "transformers", "faiss", "httpx", "bm25s", "trafilatura", "htmldate",
                   "urllib3", "filelock", "huggingface_hub"):  # fmt: skip
@@ -48,8 +95,32 @@ def _date_arg(value: str) -> str:
     return iso
 
 
+def _int_range(low: int, high: int | None = None):
+    """An argparse type: a whole number from `low` to `high` (no upper bound when None), else a usage error."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < low or (high is not None and number > high):
+            span = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"{number} is out of range: use {span}")
+        return number
+
+    parse.__name__ = f"int_{low}_{high}"
+    parse.low, parse.high = low, high  # what the tests and the README check
+    return parse
+
+
+# The ranges of the numeric flags (README, "Command line"). ask -k is NEWSDESK_K's range.
+ASK_K = (1, 10)
+SEARCH_K = (1, 100)
+EVAL_LIMIT = (1, None)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="newsdesk", description="Answer questions about news articles with quotes.")
+    p = _Parser(prog="newsdesk", description="Answer questions about news articles with quotes.")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     p.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -72,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = with_index(sub.add_parser("ask", help="answer a question with quotes ('-' reads one question a line)"))
     a.add_argument("question")
-    a.add_argument("-k", type=int, help="number of quotes")
+    a.add_argument("-k", type=_int_range(*ASK_K), help="number of quotes, 1 to 10 (default NEWSDESK_K)")
     a.add_argument("--since", type=_date_arg)
     a.add_argument("--until", type=_date_arg)
     a.add_argument("--source", help="only articles whose source, link or title contains this")
@@ -81,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = with_index(sub.add_parser("search", help="list matching passages (no quote selection)"))
     s.add_argument("query")
-    s.add_argument("-k", type=int, default=5)
+    s.add_argument("-k", type=_int_range(*SEARCH_K), default=5, help="number of passages, 1 to 100 (default 5)")
     s.add_argument("--json", action="store_true")
 
     st = with_index(sub.add_parser("stats", help="what the index holds"))
@@ -90,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="measure retrieval, quotes and abstention on a QA set")
     e.add_argument("--passages", type=Path, required=True)
     e.add_argument("--questions", type=Path, required=True)
-    e.add_argument("--limit", type=int, help="only the first N questions")
+    e.add_argument("--limit", type=_int_range(*EVAL_LIMIT), help="only the first N questions (N >= 1)")
     e.add_argument("--baselines", action="store_true", help="also measure BM25 alone, dense alone and RRF")
     e.add_argument("--json", action="store_true")
     e.add_argument("--out", type=Path, help="write the JSON report here")
@@ -109,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        # Undecodable input bytes become U+FFFD instead of ending the run; surrogates cannot reach the output
+        # (terminal_safe escapes them), this is only the last resort.
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # not a text file (a test's capture)
+            stream.reconfigure(errors="replace" if stream is sys.stdin else "backslashreplace")
     from pydantic import ValidationError
 
     from index.errors import NewsdeskError
@@ -118,8 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = Settings(_env_file=args.env_file)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        print(f"newsdesk: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}", file=sys.stderr)
+        _say(_bad_setting(exc), err=True)
         return 2
     _configure_logging(settings.log_level, args.debug)
     _quiet_libraries()
@@ -132,16 +207,37 @@ def main(argv: list[str] | None = None) -> int:
     except NewsdeskError as exc:
         if args.debug:
             log.exception("failed")
-        print(f"newsdesk: {exc}", file=sys.stderr)
+        _fail(exc)
         return 1
     except KeyboardInterrupt:
-        print("newsdesk: interrupted", file=sys.stderr)
+        _fail("interrupted")
         return 130
     except Exception as exc:
         if args.debug:
             raise
-        print(f"newsdesk: {exc.__class__.__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        _fail(f"{exc.__class__.__name__}: {exc} (run with --debug for details)")
         return 1
+
+
+def _env_name(field: str) -> str:
+    return "DISCORD_TOKEN" if field.lower() in ("discord_token", "newsdesk_discord_token") else f"NEWSDESK_{field.upper()}"
+
+
+def _bad_setting(exc) -> str:
+    """One line for a settings ValidationError: the variable, what is wrong, the value given (never the token)."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = list(first.get("loc") or ())
+    name = _env_name(str(loc.pop(0))) if loc else "settings"
+    item = f" (item {loc[0] + 1})" if loc and isinstance(loc[0], int) else ""
+    given = first.get("input")
+    got = ""
+    if name != "DISCORD_TOKEN" and isinstance(given, str | int | float):
+        shown = repr(given)
+        got = f" (got {shown[:60] + '…' if len(shown) > 60 else shown})"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"newsdesk: bad setting {name}{item}: {terminal_safe(msg)}{terminal_safe(got)}{more}"
 
 
 def _progress_bar(enabled: bool):
@@ -196,7 +292,7 @@ def cmd_reindex(args, settings) -> int:
     finally:
         close()
     summary = replace(summary, sources=tuple(sources))
-    print(json.dumps(summary.to_dict(), ensure_ascii=False) if args.json else render_summary(summary))
+    _say_json(summary.to_dict()) if args.json else _say(render_summary(summary))
     return 0
 
 
@@ -209,15 +305,14 @@ def cmd_add(args, settings) -> int:
     path, status = fetch_page(args.url, articles_dir, FetchPolicy(allow_hosts=tuple([*settings.allow_hosts,
                                                                                       *args.allow_host])))  # fmt: skip
     if path is None:
-        print(json.dumps(status.to_dict()) if args.json else f"newsdesk: {status.url}: {status.error}",
-              file=sys.stdout if args.json else sys.stderr)  # fmt: skip
+        _say_json(status.to_dict()) if args.json else _fail(f"{status.url}: {status.error}")
         return 1
     engine = settings.make_engine()
     summary = engine.reindex(settings.articles_dir, who="newsdesk add")
     from dataclasses import replace
 
     summary = replace(summary, sources=(status.to_dict(),))
-    print(json.dumps(summary.to_dict(), ensure_ascii=False) if args.json else f"saved {path}\n" + render_summary(summary))
+    _say_json(summary.to_dict()) if args.json else _say(f"saved {terminal_safe(path)}\n" + render_summary(summary))
     return 0
 
 
@@ -227,28 +322,48 @@ def _filters(args):
     return Filters(source=args.source, since=args.since, until=args.until, lang=args.lang)
 
 
-def cmd_ask(args, settings) -> int:
-    from .text import render_answer
+# Errors about the index or the embedder, not the question: every following line would fail the same way, so
+# they stop an `ask -` batch. Anything else (a question too long, an unexpected error) fails only its own line.
+_BATCH_STOPPERS = ("IndexMissing", "IndexCorrupt", "IndexOutdated", "ModelMismatch", "EmbedderUnavailable")
 
-    engine = settings.make_engine()
-    questions = (line.strip() for line in sys.stdin) if args.question == "-" else iter([args.question])
-    filters = _filters(args)
+
+def cmd_ask(args, settings) -> int:
+    """One question, or with `-` one a line from stdin: each line gets its answer or its error, and the batch
+    goes on (exit 1 at the end when any line failed); errors about the index itself still stop it."""
+    from index import errors
     from index.errors import EmptyQuestion
 
-    for q in questions:
-        if args.question == "-" and not q:
+    from .text import render_answer
+
+    stoppers = tuple(c for c in (getattr(errors, name, None) for name in _BATCH_STOPPERS) if isinstance(c, type))
+    engine = settings.make_engine()
+    filters = _filters(args)
+    if args.question != "-":
+        answer = engine.ask(args.question, k=args.k, filters=filters)
+        _say_json(answer.to_dict()) if args.json else _say(render_answer(answer) + "\n")
+        return 0
+    failed = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        q = line.strip()
+        if not q:
             continue
         try:
             answer = engine.ask(q, k=args.k, filters=filters)
         except EmptyQuestion:
-            if args.question != "-":
-                raise
             continue
-        if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
-        else:
-            print(render_answer(answer) + "\n", flush=True)
-    return 0
+        except Exception as exc:
+            if isinstance(exc, stoppers):
+                raise
+            failed += 1
+            if args.debug:
+                log.exception("line %d failed", number)
+            if args.json:
+                _say_json({"question": q, "error": {"type": type(exc).__name__, "message": str(exc)}})
+            else:
+                _fail(f"line {number}: {exc}")
+            continue
+        _say_json(answer.to_dict()) if args.json else _say(render_answer(answer) + "\n")
+    return 1 if failed else 0
 
 
 def cmd_search(args, settings) -> int:
@@ -256,11 +371,10 @@ def cmd_search(args, settings) -> int:
 
     hits = settings.make_engine().search(args.query, k=args.k)
     if args.json:
-        print(json.dumps([{
-            "passage_id": h.passage.id, "text": h.passage.text, "score": round(h.score, 4),
-            "article": h.article.to_dict()} for h in hits], ensure_ascii=False))  # fmt: skip
+        _say_json([{"passage_id": h.passage.id, "text": h.passage.text, "score": round(h.score, 4),
+                    "article": h.article.to_dict()} for h in hits])  # fmt: skip
     else:
-        print(render_hits(hits))
+        _say(render_hits(hits))
     return 0
 
 
@@ -268,7 +382,7 @@ def cmd_stats(args, settings) -> int:
     from .text import render_stats
 
     stats = settings.make_engine().stats()
-    print(json.dumps(stats.to_dict(), ensure_ascii=False) if args.json else render_stats(stats))
+    _say_json(stats.to_dict()) if args.json else _say(render_stats(stats))
     return 0
 
 
@@ -280,35 +394,34 @@ def cmd_chat(args, settings) -> int:
     engine = settings.make_engine()
     if not engine.has_index() or engine.outdated():
         why = "an index written by an older Newsdesk: updating it" if engine.has_index() else "first start"
-        print(f"Indexing the articles in {', '.join(map(str, settings.articles_dir))} ({why})…", flush=True)
+        _say(f"Indexing the articles in {', '.join(terminal_safe(d) for d in settings.articles_dir)} ({why})…")
         progress, close = _progress_bar(True)
         try:
-            print(render_summary(engine.reindex(settings.articles_dir, progress=progress, who="newsdesk chat")))
+            _say(render_summary(engine.reindex(settings.articles_dir, progress=progress, who="newsdesk chat")))
         finally:
             close()
     engine.warm_up()
     stats = engine.stats()
-    print(f"Newsdesk: {stats.articles} articles, {stats.passages} passages. Ask a question; empty line or "
-          "Ctrl-D to quit.", flush=True)  # fmt: skip
+    _say(f"Newsdesk: {stats.articles} articles, {stats.passages} passages. Ask a question; empty line or "
+         "Ctrl-D to quit.")  # fmt: skip
     while True:
         try:
             question = input("? ")
         except EOFError:
-            print()
+            _say()
             return 0
         if not question.strip() or question.strip().lower() in ("quit", "exit", ":q"):
             return 0
         try:
-            print(render_answer(engine.ask(question)) + "\n", flush=True)
+            _say(render_answer(engine.ask(question)) + "\n")
         except NewsdeskError as exc:
-            print(f"! {exc}\n", flush=True)
+            _say(f"! {terminal_safe(exc)}\n")
 
 
 def cmd_run(args, settings) -> int:
     if not _has_token(settings):
-        print("newsdesk: no Discord token: set DISCORD_TOKEN in the environment or in .env "
-              "(see .env.example); `newsdesk chat` answers questions in the terminal without one.",
-              file=sys.stderr)  # fmt: skip
+        _fail("no Discord token: set DISCORD_TOKEN in the environment or in .env "
+              "(see .env.example); `newsdesk chat` answers questions in the terminal without one.")  # fmt: skip
         return 1
     from .client import run_bot
 
@@ -322,7 +435,7 @@ def _has_token(settings) -> bool:
 def cmd_start(args, settings) -> int:
     if _has_token(settings):
         return cmd_run(args, settings)
-    print("No DISCORD_TOKEN configured: starting the terminal chat (set it in .env to run the bot).", flush=True)
+    _say("No DISCORD_TOKEN configured: starting the terminal chat (set it in .env to run the bot).")
     args.articles = None
     return cmd_chat(args, settings)
 
@@ -331,7 +444,7 @@ def cmd_sync(args, settings) -> int:
     from .client import sync_commands
 
     if settings.discord_token is None:
-        print("newsdesk: sync-commands needs DISCORD_TOKEN (see .env.example).", file=sys.stderr)
+        _fail("sync-commands needs DISCORD_TOKEN (see .env.example).")
         return 1
     return sync_commands(settings, global_=args.global_)
 
@@ -344,7 +457,7 @@ def cmd_eval(args, settings) -> int:
     )
     if args.out:
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(report, ensure_ascii=False) if args.json else format_report(report))
+    _say_json(report) if args.json else _say(format_report(report))
     return 0
 
 

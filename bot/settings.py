@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.build import BuildOptions
 from index.search import SearchConfig
 
-IdList = Annotated[list[int], NoDecode]
+DiscordId = Annotated[int, Field(ge=1, le=2**64 - 1)]  # a snowflake: an unsigned 64-bit number
+IdList = Annotated[list[DiscordId], NoDecode]
 StrList = Annotated[list[str], NoDecode]
 PathList = Annotated[list[Path], NoDecode]
 
@@ -29,7 +30,11 @@ def _split(value):
 
 
 class Settings(BaseSettings):
-    """Newsdesk's settings. Environment names are NEWSDESK_<NAME>, except DISCORD_TOKEN."""
+    """Newsdesk's settings. Environment names are NEWSDESK_<NAME>, except DISCORD_TOKEN.
+
+    Every number has a range (README "Settings", .env.example) and floats must be finite: a value out of its
+    range is a ValidationError, which the CLI shows as one "bad setting NEWSDESK_X: ..." line (exit code 2).
+    """
 
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
 
@@ -42,37 +47,38 @@ class Settings(BaseSettings):
     answer_mentions: bool = True
     admin_role_ids: IdList = Field(default_factory=list)
     admin_user_ids: IdList = Field(default_factory=list)
-    question_cooldown: float = Field(default=10.0, ge=0, description="seconds between two questions of one user")
-    min_question_chars: int = Field(default=10, ge=1)
+    question_cooldown: float = Field(default=10.0, ge=0, le=3600, allow_inf_nan=False,
+                                     description="seconds between two questions of one user")  # fmt: skip
+    min_question_chars: int = Field(default=10, ge=1, le=1000)
     require_question_form: bool = True
-    reindex_progress_every: float = Field(default=3.0, gt=0)
+    reindex_progress_every: float = Field(default=3.0, gt=0, le=3600, allow_inf_nan=False)
 
     # Articles and index
     index_dir: Path = Path("data/index")
     articles_dir: PathList = Field(default_factory=lambda: [Path("samples/articles")])
-    max_file_mb: float = Field(default=20.0, gt=0)
-    max_removal_share: float = Field(default=0.5, ge=0, le=1)
-    chunk_words: int = Field(default=150, ge=20)
-    chunk_max_words: int = Field(default=200, ge=30)
-    ann_threshold: int = Field(default=50_000, ge=1000)
+    max_file_mb: float = Field(default=20.0, gt=0, le=1024, allow_inf_nan=False)
+    max_removal_share: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
+    chunk_words: int = Field(default=150, ge=20, le=2000)
+    chunk_max_words: int = Field(default=200, ge=30, le=4000)
+    ann_threshold: int = Field(default=50_000, ge=1000, le=1_000_000_000)
 
     # Model
     model: str = "bundled"
     query_prompt: str | None = None
     document_prompt: str | None = None
     backend: str = Field(default="torch", pattern="^(torch|onnx|openvino)$")
-    threads: int | None = Field(default=None, ge=1)
-    batch_size: int = Field(default=64, ge=1)
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    batch_size: int = Field(default=64, ge=1, le=4096)
 
     # Answers
     k: int = Field(default=3, ge=1, le=10)
-    max_per_article: int = Field(default=1, ge=1)
-    min_confidence: float | None = Field(default=None, ge=0, le=1)
-    max_question_chars: int = Field(default=2000, ge=10)
+    max_per_article: int = Field(default=1, ge=1, le=10)
+    min_confidence: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000)
 
     # Feeds
     feeds: StrList = Field(default_factory=list)
-    refresh_minutes: float = Field(default=0, ge=0)
+    refresh_minutes: float = Field(default=0, ge=0, le=10080, allow_inf_nan=False)
     allow_hosts: StrList = Field(default_factory=list)
 
     log_level: str = "INFO"
@@ -82,6 +88,20 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value):
         return _split(value)
+
+    @field_validator("threads", "min_confidence", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        """`NEWSDESK_THREADS=` (as in .env.example) means "not set", not "not a number"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("max_question_chars")
+    @classmethod
+    def _longest_not_under_shortest(cls, value: int, info: ValidationInfo) -> int:
+        shortest = info.data.get("min_question_chars")
+        if shortest is not None and value < shortest:
+            raise ValueError(f"must be at least NEWSDESK_MIN_QUESTION_CHARS ({shortest}), or no question passes")
+        return value
 
     def search_config(self) -> SearchConfig:
         base = SearchConfig()

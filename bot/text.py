@@ -1,25 +1,73 @@
-"""Plain-text rendering of answers for the terminal (the chat and `newsdesk ask`): pure functions."""
+"""Plain-text rendering of answers for the terminal (the chat and `newsdesk ask`): pure functions.
+
+Everything here ends up on an operator's terminal, and most of it comes from articles, feeds and file names that
+anyone could have written: every field goes through `terminal_safe`, and the CLI passes whatever it prints through
+it once more (`multiline=True`), so no control sequence from the data reaches the terminal.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import textwrap
 
 from index.models import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
 
 from .strings import t
 
+# What a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC, CSI, OSC, BEL, CR, newlines...),
+# the line and paragraph separators, the bidirectional overrides and isolates (they reorder what follows), and
+# lone surrogates (an undecodable file name; printing one raises UnicodeEncodeError).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                                "\u2066-\u2069\ud800-\udfff]")  # fmt: skip
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(value: object, multiline: bool = False) -> str:
+    """`value` as text a terminal only displays: each control character is shown escaped (`\\x1b`, `\\n`, `\\u202e`).
+
+    Single-line fields (titles, sources, links, file names, error messages) escape newlines and tabs too, so one
+    field cannot print a line of its own; `multiline=True` keeps newlines and tabs (a rendered block, a quote's
+    paragraphs) and escapes the rest.
+    """
+    text = "" if value is None else str(value)
+    return (_UNSAFE_KEEP_LINES if multiline else _UNSAFE).sub(_escape, text)
+
+
+def json_text(obj: object) -> str:
+    """`obj` as one line of JSON that is also safe on a terminal.
+
+    json.dumps escapes C0 controls, but with ensure_ascii=False it writes DEL, C1 controls, the bidi controls, the
+    line separators and lone surrogates as they are; those only occur inside strings, where `\\uXXXX` means the same.
+    """
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
+
+
+def _one(value: object) -> str:
+    return terminal_safe(value)
+
 
 def source_line(ref: ArticleRef) -> str:
-    parts = [ref.title]
+    parts = [_one(ref.title)]
     if ref.date:
-        parts.append(ref.date)
+        parts.append(_one(ref.date))
     if ref.source:
-        parts.append(ref.source)
+        parts.append(_one(ref.source))
     link = ref.url or ref.path
-    return " · ".join(parts) + (f"\n    {link}" if link else "")
+    return " · ".join(parts) + (f"\n    {_one(link)}" if link else "")
 
 
 def _wrap(text: str, indent: str = "    ") -> str:
+    text = terminal_safe(text, multiline=True)
     return "\n".join(textwrap.fill(p, 100, initial_indent=indent, subsequent_indent=indent) for p in text.split("\n"))
 
 
@@ -55,10 +103,10 @@ def render_stats(stats: IndexStats) -> str:
     return "\n".join([
         f"articles      {stats.articles}",
         f"passages      {stats.passages}",
-        f"languages     {langs}",
-        f"model         {stats.model} (dimension {stats.dimension}, {stats.index_type} index)",
-        f"last reindex  {stats.last_reindex or '-'}",
-        f"newest        {stats.newest or '-'}",
+        f"languages     {_one(langs)}",
+        f"model         {_one(stats.model)} (dimension {stats.dimension}, {_one(stats.index_type)} index)",
+        f"last reindex  {_one(stats.last_reindex or '-')}",
+        f"newest        {_one(stats.newest or '-')}",
         f"size on disk  {stats.size_bytes / 1e6:.1f} MB",
     ])  # fmt: skip
 
@@ -69,7 +117,8 @@ def render_summary(s: ReindexSummary) -> str:
         f"passages embedded {s.passages_embedded}; index holds {s.articles} articles, {s.passages} passages;"
         f" {s.seconds:.1f} s",
     ]
-    lines += [f"  skipped {f.path}: {f.reason}" for f in s.failed]
+    lines += [f"  skipped {_one(f.path)}: {_one(f.reason)}" for f in s.failed]
     for src in s.sources:
-        lines.append(f"  source {src.get('url')}: {src.get('status')}" + (f" ({src['error']})" if src.get("error") else ""))
+        error = f" ({_one(src['error'])})" if src.get("error") else ""
+        lines.append(f"  source {_one(src.get('url'))}: {_one(src.get('status'))}{error}")
     return "\n".join(lines)
