@@ -26,10 +26,16 @@ Conditional requests (If-None-Match / If-Modified-Since) make an unchanged feed 
 article is written only when what would be written differs from what was last written: edits an operator
 made to a file stay until the article itself changes at its source. A feed that suddenly lists no entries
 deletes nothing. The HTTP side (SSRF checks, limits, politeness) lives in `index.fetch`.
+
+Every URL that can reach a file, the state or a message (a feed entry's link, a page's rel=canonical or
+og:url, the final URL after redirects, a URL given to `fetch_page`) goes through `index.urls.clean_url`: a
+link that is not a valid http(s) URL is dropped (logged, and counted as a failed entry), and characters
+that could break out of a Markdown link are percent-encoded.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import io
@@ -44,14 +50,16 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from .articles import content_hash, extract_html
 from .fetch import FEED_TYPES, PAGE_TYPES, Fetched, Fetcher, FetchError, FetchPolicy, UnsafeURL, check_url
 from .text import normalize_text
+from .urls import clean_url
 
 __all__ = [
     "FetchError",
@@ -133,6 +141,28 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{netloc}{path}{'?' + query if query else ''}"
 
 
+def _clean_link(url: str) -> str | None:
+    """`url` made safe (`clean_url`) and canonical (`canonical_url`), or None when it is not a valid URL."""
+    safe = clean_url(url)
+    return clean_url(canonical_url(safe)) if safe else None
+
+
+def _shown(url: str) -> str:
+    """A refused URL as it may appear in a log line or a status: one line, short, nothing raw to click."""
+    return quote(str(url)[:200], safe="/:?&=#%+,;@!$")
+
+
+def _invalid_link(url: str) -> str:
+    """Why `clean_url` refused `url`, in the words `index.fetch` uses for a refused scheme."""
+    try:
+        scheme = urlsplit(str(url).strip()).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https"):
+        return f"only http and https URLs can be fetched, not {scheme or 'a URL without scheme'}"
+    return "not a valid URL (bad host or port, user info, whitespace or control characters)"
+
+
 def _site(host: str) -> str:
     return host.lower().rstrip(".").removeprefix("www.")
 
@@ -166,11 +196,12 @@ class _HeadLinks(HTMLParser):
             self.done = True
 
 
-def page_canonical(html: str, final_url: str) -> str:
+def page_canonical(html: str, final_url: str, fallback: str | None = None) -> str | None:
     """The canonical URL of a page: its rel=canonical or og:url when on the same site, else `final_url`.
 
     A canonical pointing to another site is ignored: a page must not be able to claim (and overwrite)
-    another site's article.
+    another site's article. Every candidate is cleaned (`_clean_link`); an invalid one is skipped, and when
+    `final_url` itself is invalid (a strange redirect), `fallback` (the URL that was requested) is used.
     """
     parser = _HeadLinks()
     with contextlib.suppress(Exception):
@@ -181,10 +212,10 @@ def page_canonical(html: str, final_url: str) -> str:
     for candidate in (parser.canonical, parser.og_url):
         if not candidate:
             continue
-        url = urljoin(final_url, candidate)
-        if urlsplit(url).scheme in ("http", "https") and _same_site(url, final_url):
-            return canonical_url(url)
-    return canonical_url(final_url)
+        url = _clean_link(urljoin(final_url, candidate))
+        if url and _same_site(url, final_url):
+            return url
+    return _clean_link(final_url) or fallback
 
 
 # --- text ------------------------------------------------------------------------------------------------
@@ -199,16 +230,78 @@ def _html_fragment_text(fragment: str) -> str:
     return normalize_text(unescape(_TAG.sub(" ", _BLOCK_END.sub("\n\n", fragment))))
 
 
+_XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
+# Every byte value alone, then every high byte followed by "A": a single-byte charset decodes this into one
+# character per byte; a multi-byte one (Shift_JIS, GBK, Big5, EUC-*, UTF-16...) pairs some of them up.
+_CHARSET_PROBE = bytes(range(256)) + bytes(b for high in range(128, 256) for b in (high, 0x41))
+
+
+@lru_cache(maxsize=64)
+def _single_byte(charset: str) -> bool:
+    """True for a charset with one byte per character (ISO-8859-*, windows-125x, KOI8, Mac...) or 7-bit.
+
+    False for UTF-8, for multi-byte charsets and for unknown names.
+    """
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        return False
+    if name.replace("_", "-").startswith("utf"):
+        return False
+    try:
+        return len(_CHARSET_PROBE.decode(name, errors="replace")) == len(_CHARSET_PROBE)
+    except Exception:  # a codec that cannot decode with errors="replace"
+        return False
+
+
+def _mislabelled_utf8(body: bytes, declared: str | None) -> str | None:
+    """`body` decoded as UTF-8 when it is UTF-8 labelled as a single-byte charset, else None.
+
+    A page or feed served as ISO-8859-1 or windows-1252 whose bytes are valid UTF-8 (and not plain ASCII,
+    where both agree) is UTF-8: text that is really Latin-1 is almost never valid UTF-8 by accident, while
+    the mislabel is a common server misconfiguration, which would otherwise be stored as mojibake ("cafÃ©").
+    """
+    if not declared or body.isascii() or not _single_byte(declared):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _decode(body: bytes, charset: str | None) -> str:
     candidates = [charset] if charset else []
     if m := _META_CHARSET.search(body[:4096]):
         candidates.append(m.group(1).decode("ascii"))
     for enc in [*candidates, "utf-8"]:
+        if (text := _mislabelled_utf8(body, enc)) is not None:
+            return text
         try:
             return body.decode(enc)
         except (LookupError, UnicodeDecodeError):
             continue
     return body.decode("cp1252", errors="replace")
+
+
+def _feed_content_type(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """The body and content type to hand feedparser, corrected for UTF-8 declared as a single-byte charset.
+
+    feedparser follows the HTTP charset, else the XML declaration's encoding (RFC 3023). When the one it
+    would follow is single-byte but the bytes are UTF-8 (`_mislabelled_utf8`), both say utf-8 instead.
+    """
+    ctype, _, params = content_type.partition(";")
+    http_charset = None
+    for part in params.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            http_charset = value.strip().strip("\"'")
+    m = _XML_ENCODING.match(body[:1024])
+    declared = http_charset or (m.group(1).decode("ascii") if m else None)
+    if _mislabelled_utf8(body, declared) is None:
+        return body, content_type
+    if m:
+        body = body[: m.start(1)] + b"utf-8" + body[m.end(1) :]
+    return body, f"{ctype.strip() or 'application/xml'}; charset=utf-8"
 
 
 def _one_line(value: object) -> str:
@@ -398,7 +491,9 @@ def _fetch_article(fetcher: Fetcher, url: str, state: _State, articles_dir: Path
         html = _decode(fetched.body, fetched.charset)
         meta, text = extract_html(html, url=fetched.url)
         text = normalize_text(text)
-        canonical = page_canonical(html, fetched.url)
+        canonical = page_canonical(html, fetched.url, fallback=_clean_link(url))
+        if canonical is None:
+            raise FetchError(url, "no valid URL for the page")
         host = urlsplit(fetched.url)
         if str(meta.get("source") or "") in (host.netloc, host.hostname):
             meta["source"] = None  # trafilatura's fallback is the bare host name: a feed title says more
@@ -508,7 +603,9 @@ def fetch_page(url: str, articles_dir: Path, policy: FetchPolicy = FetchPolicy()
     and the existing file returned. Never raises for network problems: they are in the status.
     """
     articles_dir = Path(articles_dir)
-    requested = canonical_url(url) if urlsplit(url.strip()).scheme.lower() in ("http", "https") else url.strip()
+    requested = _clean_link(url)
+    if requested is None:
+        return None, SourceStatus(url, "page", "refused", error=f"Refused {_shown(url)}: {_invalid_link(url)}.")
     with Fetcher(policy) as fetcher:
         art = _fetch_article(fetcher, requested, _State.load(articles_dir), articles_dir)
     if art.status in ("error", "refused"):
@@ -531,7 +628,7 @@ class _FeedRun:
     error: str | None = None
     fetched: Fetched | None = None
     title: str | None = None
-    entries: list = field(default_factory=list)  # (cleaned link, entry)
+    entries: list = field(default_factory=list)  # (cleaned link, entry, None) or (None, entry, refusal)
 
 
 def _fetch_feed(fetcher: Fetcher, url: str, state: _State, articles_dir: Path, max_entries: int) -> _FeedRun:
@@ -554,10 +651,10 @@ def _fetch_feed(fetcher: Fetcher, url: str, state: _State, articles_dir: Path, m
         return run
     # Parse the bytes fetched above, as a stream: given a str feedparser would fetch URLs, and given bytes
     # it would try them as a local file name first.
+    body, content_type = _feed_content_type(fetched.body, fetched.headers.get("content-type", ""))
     try:
         parsed = feedparser.parse(
-            io.BytesIO(fetched.body),
-            response_headers={"content-type": fetched.headers.get("content-type", ""), "content-location": fetched.url},
+            io.BytesIO(body), response_headers={"content-type": content_type, "content-location": fetched.url}
         )
     except Exception as exc:
         run.status, run.error = "error", f"Cannot read the feed {url}: {exc.__class__.__name__}: {exc}"[:300]
@@ -568,13 +665,19 @@ def _fetch_feed(fetcher: Fetcher, url: str, state: _State, articles_dir: Path, m
         run.status, run.error = "error", f"Cannot read the feed {url}: {reason}"[:300]
         return run
     run.title = _one_line(parsed.feed.get("title") or "") or None
-    for entry in parsed.entries[:max_entries]:
+    for n, entry in enumerate(parsed.entries[:max_entries], 1):
         link = entry.get("link")
         if not link:
             continue
-        link = urljoin(fetched.url, link.strip())
-        clean = canonical_url(link) if urlsplit(link).scheme.lower() in ("http", "https") else link
-        run.entries.append((clean, entry))
+        with contextlib.suppress(ValueError):  # an unparsable link: clean_url refuses it below
+            link = urljoin(fetched.url, str(link).strip())
+        clean = _clean_link(link)
+        if clean is None:
+            reason = _invalid_link(link)
+            log.warning("feed %s: dropping entry %d, link %s: %s", _shown(url), n, _shown(link), reason)
+            run.entries.append((None, entry, f"Refused the link of entry {n} ({_shown(link)[:80]}): {reason}."))
+            continue
+        run.entries.append((clean, entry, None))
     return run
 
 
@@ -595,8 +698,9 @@ def refresh_feeds(feed_urls: Sequence[str], articles_dir: Path, policy: FetchPol
         # fetched once and counted as a duplicate for every feed after the first.
         jobs: dict[str, tuple] = {}
         for run in runs:
-            for link, entry in run.entries:
-                jobs.setdefault(link, (link, entry, run.title))
+            for link, entry, refusal in run.entries:
+                if refusal is None:
+                    jobs.setdefault(link, (link, entry, run.title))
         results = dict(zip(jobs, pool.map(
             lambda job: _fetch_article(fetcher, job[0], state, articles_dir, job[1], job[2]), jobs.values()
         ), strict=True))  # fmt: skip
@@ -615,7 +719,10 @@ def refresh_feeds(feed_urls: Sequence[str], articles_dir: Path, policy: FetchPol
             counts: dict = {}
             errors = []
             retry = False
-            for link, _entry in run.entries:
+            for link, _entry, refusal in run.entries:
+                if refusal is not None:  # not a valid URL: dropped, never fetched (asking again changes nothing)
+                    errors.append(refusal)
+                    continue
                 if link in done:
                     _count(counts, "duplicate")
                     continue

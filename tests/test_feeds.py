@@ -29,6 +29,7 @@ from index.feeds import (
     FetchPolicy,
     SourceStatus,
     UnsafeURL,
+    _decode,
     canonical_url,
     check_url,
     fetch_page,
@@ -36,6 +37,7 @@ from index.feeds import (
 )
 from index.fetch import address_class
 from index.search import Engine
+from index.urls import clean_url
 from tests.fakes import HashingEmbedder
 
 # --- articles (invented for these tests) -----------------------------------------------------------------
@@ -669,3 +671,124 @@ def test_source_status_to_dict():
     assert status.to_dict() == {"url": "http://example.com/feed", "kind": "feed", "status": "ok", "new": 2,
                                 "updated": 0, "unchanged": 0, "duplicates": 1, "error": None, "failed": 0,
                                 "title": None}  # fmt: skip
+
+
+# --- issue 10: mislabelled UTF-8, links that are not valid URLs ---------------------------------------------
+
+CAFE = ("Le café du port de Montréal rouvre après trois ans de travaux : « une renaissance », a déclaré sa "
+        "gérante, Zoé Lefèvre, devant une foule venue goûter la crème brûlée et le thé à la menthe. "
+        "Les habitués saluent un décor fidèle à l’original, jusqu’au comptoir en zinc — et aux prix d’antan.")  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "charset", "text"), [
+    (CAFE.encode("utf-8"), "iso-8859-1", CAFE),  # the issue: UTF-8 labelled Latin-1
+    (CAFE.encode("utf-8"), "ISO_8859-15", CAFE),
+    (CAFE.encode("utf-8"), "windows-1252", CAFE),
+    (CAFE.encode("utf-8"), "latin1", CAFE),
+    (CAFE.encode("utf-8"), "us-ascii", CAFE),
+    ("Дума приняла закон".encode(), "koi8-r", "Дума приняла закон"),
+    ("Дума приняла закон".encode(), "windows-1251", "Дума приняла закон"),
+    (b'<meta charset="iso-8859-1"><p>' + CAFE.encode() + b"</p>", None,
+     f'<meta charset="iso-8859-1"><p>{CAFE}</p>'),  # labelled in the page only
+    # really single-byte: not valid UTF-8, so the label is right
+    ("Le café, la crème".encode("latin-1"), "iso-8859-1", "Le café, la crème"),
+    ("“Quotes” – €5".encode("cp1252"), "windows-1252", "“Quotes” – €5"),
+    ("Дума".encode("koi8-r"), "koi8-r", "Дума"),
+    # plain ASCII: both agree
+    (b"plain words", "iso-8859-1", "plain words"),
+    # a multi-byte label is kept even where the bytes happen to be valid UTF-8 too
+    ("日本語のニュース".encode("shift_jis"), "shift_jis", "日本語のニュース"),
+    ("é".encode(), "shift_jis", "é".encode().decode("shift_jis")),
+])  # fmt: skip
+def test_utf8_is_preferred_over_a_single_byte_label(body, charset, text):
+    assert _decode(body, charset) == text
+
+
+def test_mislabelled_utf8_pages_and_feeds_are_stored_without_mojibake(site, tmp_path):
+    html = page("Le café rouvre", [CAFE]).replace(b'<meta charset="utf-8">', b'<meta charset="iso-8859-1">')
+    site.put("/articles/cafe", html, "text/html; charset=ISO-8859-1")
+    path, status = fetch_page(site.url("/articles/cafe"), tmp_path / "articles", POLICY)
+    assert status.status == "ok" and path is not None
+    stored = path.read_text(encoding="utf-8")
+    assert "Montréal" in stored and "crème brûlée" in stored and "Ã" not in stored
+
+    # A feed whose HTTP header and XML declaration both say windows-1252, in UTF-8 (feedparser itself only
+    # repairs UTF-8 read as ISO-8859-1, and not where a windows-1252 character such as "€" appears). The
+    # entry stands in for its missing page: its title, text and the feed title are what gets stored.
+    feed = rss("Gazette de Montréal", [{"title": "Le café rouvre — enfin", "link": site.url("/gone/cafe"),
+                                         "summary": CAFE}])  # fmt: skip
+    feed = feed.replace(b'encoding="utf-8"', b'encoding="windows-1252"')
+    site.put("/feeds/gazette.rss", feed, "application/rss+xml; charset=windows-1252")
+    [fs] = refresh_feeds([site.url("/feeds/gazette.rss")], tmp_path / "feeds", POLICY)
+    assert (fs.status, fs.new, fs.title) == ("ok", 1, "Gazette de Montréal")
+    [entry_file] = [tmp_path / "feeds" / k for k in article_files(tmp_path / "feeds")]
+    [art], _ = load_file(entry_file)
+    assert art.title == "Le café rouvre — enfin" and art.source == "Gazette de Montréal"
+    assert "Zoé Lefèvre" in art.text and "Ã" not in entry_file.read_text(encoding="utf-8")
+
+
+MARKDOWN_CHARS = set("()[]<>\"'`|*_~\\ ")
+
+
+def test_feed_links_that_are_not_valid_urls_are_dropped_and_the_rest_made_safe(site, tmp_path, monkeypatch,
+                                                                               caplog, no_outside_connections):  # fmt: skip
+    real = socket.getaddrinfo
+
+    def local_only(host, port, *args, **kwargs):  # no DNS query leaves the machine, whatever the code does
+        if host not in ("127.0.0.1", "localhost"):
+            raise socket.gaierror(socket.EAI_NONAME, "test guard: no DNS")
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+    md = "/articles/md)[x](https://evil.test/steal"
+    site.put("/articles/md%29%5Bx%5D%28https://evil.test/steal", page("Tram line four to reach the hospital", TRAM))
+    site.put("/articles/canon", page("Library to open late on Thursdays", LIBRARY,
+                                     canonical=site.url("/articles/canon>)[FAKE](https://evil.test/")))  # fmt: skip
+    site.redirect("/go/lighthouse", "/articles/lighthouse)[x](https://evil.test/)")
+    site.put("/articles/lighthouse)[x](https://evil.test/)", page("Keeper's logbooks", LIGHTHOUSE))  # as sent
+    bad = [
+        "https://ok.test/a&gt;)[FAKE LINK](https://evil.test/steal",  # the issue's example
+        "javascript:alert(document.cookie)",
+        f"http://ok.test@127.0.0.1:{site.port}/articles/canon",  # user info
+        site.url("/articles/bees\nurl: https://evil.test/"),  # a header line smuggled into the file
+        site.url("/articles/\u202egnp.exe"),  # bidi override
+        "https://exa mple.test/",
+    ]
+    site.put("/feeds/tricky.rss", rss("Tricky", [
+        *({"title": f"Bad {n}", "link": link} for n, link in enumerate(bad)),
+        {"title": "Markdown path", "link": site.url(md)},
+        {"title": "Markdown canonical", "link": site.url("/articles/canon")},
+        {"title": "Markdown redirect", "link": site.url("/go/lighthouse")},
+    ]), "application/rss+xml")  # fmt: skip
+    with caplog.at_level("WARNING", logger="index.feeds"):
+        [status] = refresh_feeds([site.url("/feeds/tricky.rss")], tmp_path / "articles", POLICY)
+    assert (status.status, status.new, status.failed) == ("ok", 3, len(bad))
+    assert f"{len(bad)} of {len(bad) + 3} entries failed" in status.error
+    assert "](" not in status.error and ")[" not in status.error  # nothing clickable in the status either
+    dropped = [r.getMessage() for r in caplog.records if "dropping entry" in r.getMessage()]
+    assert len(dropped) == len(bad) and all("\n" not in m and "\u202e" not in m for m in dropped)
+    assert site.hits["/articles/canon"] == 1  # only through the valid link, never through the user-info one
+    assert set(no_outside_connections) == {"127.0.0.1"}
+
+    stored = {}
+    for name in article_files(tmp_path / "articles"):
+        [art], _ = load_file(tmp_path / "articles" / name)
+        stored[art.title.split(" | ")[0]] = art.url
+    assert set(stored) == {"Tram line four to reach the hospital", "Library to open late on Thursdays",
+                           "Keeper's logbooks"}  # fmt: skip
+    for url in stored.values():
+        assert not MARKDOWN_CHARS & set(url) and clean_url(url) == url
+    assert stored["Tram line four to reach the hospital"] == site.url("/articles/md%29%5Bx%5D%28https://evil.test/steal")
+    assert stored["Library to open late on Thursdays"] == site.url("/articles/canon%3E%29%5BFAKE%5D%28https://evil.test/")
+    assert stored["Keeper's logbooks"] == site.url("/articles/lighthouse%29%5Bx%5D%28https://evil.test/%29")
+    state = json.loads((tmp_path / "articles" / STATE_FILE).read_text())
+    assert all(clean_url(u) == u for u in [*state["urls"], *state["canonical"]])
+
+
+def test_fetch_page_refuses_an_invalid_url_before_any_connection(tmp_path, no_outside_connections):
+    for url in ("https://ok.test/a&gt;)[FAKE LINK](https://evil.test/steal", "http://ok.test@127.0.0.1/",
+                "https://ok.test/\u202e", "javascript:alert(1)"):  # fmt: skip
+        path, status = fetch_page(url, tmp_path / "articles", POLICY)
+        assert (path, status.status) == (None, "refused") and "\n" not in status.error
+        assert "[FAKE LINK](" not in status.error and "\u202e" not in status.error
+    assert no_outside_connections == []
