@@ -5,17 +5,23 @@ whose size and mtime are unchanged without opening them, and writes one new segm
 changed articles; the articles it replaces or removes are hidden in the new version (index/store.py). Vectors
 of passages whose text is already indexed are copied, not embedded again. When segments pile up they are
 merged, copying rows, vectors and terms.
+
+Every segment carried into the new version is checked first (store.check_segment); one that cannot be read,
+or a version whose manifest or deleted.npy cannot, makes the reindex a rebuild from the articles (with a
+warning), as `force` does: a rebuild reuses the vectors it can still read and needs nothing else of the old
+index. A full disk raises DiskFull once what was staged is removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,17 +31,22 @@ from .analyzer import ANALYZER_VERSION, analyze
 from .articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
 from .chunking import Window, make_windows, whole_text_window
 from .embedding import Embedder
-from .errors import IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
+from .errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
 from .models import Article, Failure, ReindexSummary
 from .store import (
     DEFAULT_ANN_THRESHOLD,
     FORMAT_VERSION,
     MAX_HIDDEN_SHARE,
     MAX_SEGMENTS,
+    UNREADABLE,
     IndexDir,
     Manifest,
     SegmentWriter,
+    check_segment,
+    dir_size,
+    is_disk_full,
     open_ro,
+    read_hidden,
     reconstruct,
     utcnow,
 )
@@ -52,6 +63,107 @@ _LAST: dict[str, _Old] = {}
 class Cancelled(NewsdeskError):
     def __init__(self) -> None:
         super().__init__("The reindex was cancelled; the previous index is still in use.")
+
+
+class _OldUnreadable(Exception):
+    """The previous version's segments failed to read in the middle of a reindex: rebuild from the articles."""
+
+
+# What reading a damaged segment raises in the middle of a reindex (a full disk is told apart: is_disk_full).
+_READ_ERRORS = (sqlite3.DatabaseError, RuntimeError, OSError, ValueError, EOFError)
+
+
+@contextlib.contextmanager
+def _reading_old(where: Path) -> Iterator[None]:
+    try:
+        yield
+    except _READ_ERRORS as exc:
+        if is_disk_full(exc):
+            raise
+        raise _OldUnreadable(f"{where.name} cannot be read: {str(exc)[:200]}") from exc
+
+
+@dataclass
+class _Space:
+    """What a reindex writes, to tell a full disk's size (DiskFull)."""
+
+    needed: int = 0  # about how many bytes it writes (new segment, merges)
+    written: int = 0  # what the staging folder held when it failed
+
+
+@contextlib.contextmanager
+def _disk_full_is_told(index_dir: IndexDir) -> Iterator[_Space]:
+    """Turn the ways a full disk shows up (is_disk_full) into DiskFull; what was staged is removed by then."""
+    space = _Space()
+    try:
+        yield space
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        free = None
+        for folder in (index_dir.root, *index_dir.root.parents):
+            with contextlib.suppress(OSError):
+                free = shutil.disk_usage(folder).free
+                break
+        serving = index_dir.current.is_symlink() and index_dir.current.exists()
+        raise DiskFull(str(index_dir.root), free, max(space.needed, space.written) or None, serving) from exc
+
+
+def _bytes_for(articles: Sequence[Article], dimension: int, options: BuildOptions) -> int:
+    """About how many bytes a segment of `articles` takes: text and terms in SQLite, vectors, postings."""
+    text = sum(len(a.text.encode()) + len(a.title.encode()) for a in articles)
+    words = sum(len(a.text.split()) for a in articles)
+    passages = len(articles) + (0 if options.whole_articles else words // max(1, options.target_words))
+    return 4 * text + passages * (4 * dimension + 256)
+
+
+class _Reuse:
+    """Vectors of passages already embedded, found by text hash in earlier segments (or a format-1 version).
+
+    Reuse saves embedding and nothing more: a source that cannot be read, or holds vectors of another size, is
+    left out with a log line, and its passages are embedded again.
+    """
+
+    def __init__(self, sources: Sequence[Path] = ()):
+        self.sources = list(sources)
+        self._skipped: set[int] = set()
+
+    def _skip(self, i: int, exc: BaseException) -> None:
+        if i not in self._skipped:
+            log.warning("not reusing the vectors of %s (%s): embedding its passages again", self.sources[i].name,
+                        str(exc)[:200])  # fmt: skip
+            self._skipped.add(i)
+
+    def lookup(self, hashes: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Text hash -> (source index, passage id) of an indexed passage with that text, for those that exist."""
+        out: dict[str, tuple[int, int]] = {}
+        for i, src in enumerate(self.sources):
+            if i in self._skipped:
+                continue
+            try:
+                found = _rows_in(src, "SELECT text_hash, id FROM passages WHERE text_hash IN ({})", hashes)
+            except UNREADABLE as exc:
+                self._skip(i, exc)
+                continue
+            for h, pid in found:
+                out.setdefault(h, (i, pid))
+        return out
+
+    def vectors(self, i: int, pids: Sequence[int], dimension: int) -> np.ndarray | None:
+        """The vectors of passages `pids` of source `i`; None when they cannot be read."""
+        import faiss
+
+        try:
+            index = faiss.read_index(str(self.sources[i] / "vectors.faiss"), faiss.IO_FLAG_MMAP)
+            if index.d != dimension:
+                raise ValueError(f"vectors of dimension {index.d}, not {dimension}")
+            out = reconstruct(index, pids)
+            if not np.isfinite(out).all():
+                raise ValueError("vectors that are not numbers")
+            return out
+        except UNREADABLE as exc:
+            self._skip(i, exc)
+            return None
 
 
 @dataclass(frozen=True)
@@ -111,8 +223,7 @@ class _Old:
         else:
             raise IndexCorrupt(str(path), f"format {manifest.format}, expected {FORMAT_VERSION}")
         old = cls(path, manifest, sources, legacy=legacy)
-        if (path / "deleted.npy").exists():
-            old.hidden = {int(i) for i in np.load(path / "deleted.npy")}
+        old.hidden = {int(i) for i in read_hidden(path, manifest)}
         if (path / "stamps.json").exists():
             old.stamps = json.loads((path / "stamps.json").read_text())
         cols = "id, key, content_hash, lang, path" + ("" if legacy else ", file_size, file_mtime, file_seen")
@@ -185,14 +296,6 @@ class _Old:
         return sum(_count_in(src, "SELECT COUNT(*) FROM passages WHERE article_id IN ({})", article_ids)
                    for src in self.sources)  # fmt: skip
 
-    def vectors_for(self, hashes: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """Text hash -> (source index, passage id) of an indexed passage with that text, for those that exist."""
-        out: dict[str, tuple[int, int]] = {}
-        for i, src in enumerate(self.sources):
-            for h, pid in _rows_in(src, "SELECT text_hash, id FROM passages WHERE text_hash IN ({})", hashes):
-                out.setdefault(h, (i, pid))
-        return out
-
 
 def _remember(index_dir: IndexDir, state: _Old) -> _Old:
     """Keep `state` as the known state of this index folder (the last few folders only)."""
@@ -237,15 +340,20 @@ def reindex_folders(
 ) -> ReindexSummary:
     """Read the articles under `folders` and bring the index in line with them.
 
-    Files whose size and mtime match what the index recorded are not read again.
+    Files whose size and mtime match what the index recorded are not read again. With `force`, the index is
+    rebuilt from the articles (reusing the vectors it can still read), whatever state it is in.
     """
     started = time.perf_counter()
-    with index_dir.writer_lock(who):
-        job = _Reindex(index_dir, embedder, options, True, force, progress, cancel, started)
+
+    def attempt(space: _Space, rebuild: str | None) -> ReindexSummary:
+        job = _Reindex(index_dir, embedder, options, True, force, progress, cancel, started, space, rebuild)
         known = job.old.known_files() if job.old is not None and job.same_layout else {}
         scan = scan_articles(folders, options.max_file_bytes,
                              (lambda d, t: progress("reading", d, t)) if progress else None, known)  # fmt: skip
         return job.run(scan.articles, scan.failures, scan.kept, scan.stamps)
+
+    with _disk_full_is_told(index_dir) as space, index_dir.writer_lock(who):
+        return _attempts(attempt, space)
 
 
 def reindex_articles(
@@ -267,15 +375,30 @@ def reindex_articles(
     index reuse its vector. Nothing is written when nothing changed. Raises RemovalGuard when more than
     `options.max_removal_share` of the indexed articles would go (unless `force`), ModelMismatch when the
     index was built with another model (unless `force`, which rebuilds), Cancelled when `cancel` is set.
+    With `force` (and `prune`), the index is rebuilt from `articles`, reusing the vectors it can still read.
+    Raises DiskFull when the disk fills up (the previous version is still current).
     """
     started = time.perf_counter()
-    with index_dir.writer_lock(who):
-        job = _Reindex(index_dir, embedder, options, prune, force, progress, cancel, started)
+
+    def attempt(space: _Space, rebuild: str | None) -> ReindexSummary:
+        job = _Reindex(index_dir, embedder, options, prune, force, progress, cancel, started, space, rebuild)
         return job.run(list(articles), list(failures), [], {})
+
+    with _disk_full_is_told(index_dir) as space, index_dir.writer_lock(who):
+        return _attempts(attempt, space)
+
+
+def _attempts(attempt: Callable[[_Space, str | None], ReindexSummary], space: _Space) -> ReindexSummary:
+    """Run `attempt`; when the previous version turns out unreadable half way, run it again as a rebuild."""
+    try:
+        return attempt(space, None)
+    except _OldUnreadable as exc:
+        return attempt(space, str(exc))
 
 
 class _Reindex:
-    def __init__(self, index_dir, embedder, options, prune, force, progress, cancel, started):
+    def __init__(self, index_dir, embedder, options, prune, force, progress, cancel, started,
+                 space: _Space | None = None, rebuild: str | None = None):  # fmt: skip
         self.dir: IndexDir = index_dir
         self.embedder: Embedder = embedder
         self.options: BuildOptions = options
@@ -284,8 +407,15 @@ class _Reindex:
         self.progress = progress
         self.cancel = cancel
         self.started = started
+        self.space = space or _Space()
         self.failures: list[Failure] = []
-        self.old = self._old()
+        self.rebuilding = False  # the previous version is not built upon (its vectors may still be reused)
+        self.previous: Manifest | None = None  # its manifest, when readable: the removal guard of a rebuild
+        self.reuse = _Reuse()
+        self.checked: dict[str, dict] = {}  # segment -> its files, checked, where its entry lacks them
+        self.old = self._old(rebuild)
+        if self.old is not None:
+            self.reuse = _Reuse(self.old.sources)
         m = self.old.manifest if self.old else None
         self.same_layout = bool(
             m and not self.old.legacy and m.chunking == options.chunking() and m.analyzer == ANALYZER_VERSION
@@ -295,30 +425,81 @@ class _Reindex:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled()
 
-    def _old(self) -> _Old | None:
+    def _old(self, rebuild: str | None) -> _Old | None:
+        """The state of the current version to build upon; None for a new index or a rebuild.
+
+        A rebuild (`force`, or a previous version that cannot be read) does not need the previous version:
+        its vectors are reused where they can still be read (_Reuse). A plain reindex checks every segment it
+        would carry into the new version, and rebuilds when one does not open or its files disagree.
+        """
+        if self.force and self.prune:
+            self.dir.repair()
+            return self._rebuild(None)
+        if rebuild is not None:
+            return self._rebuild(rebuild)
         if not self.dir.exists():
             return None
-        path = self.dir.current_path()
+        path = self.dir.current_path()  # `current` not a link to a version: IndexCorrupt (--force repairs it)
         try:
             manifest = Manifest.read(path)
+        except IndexCorrupt as exc:
+            return self._rebuild(exc.reason)
+        try:
             # The name is known without loading the model; the dimension is checked once there is work to do
             # (run), so a reindex that finds nothing changed does not load the model at all.
             manifest.check_model(self.embedder.name, self.embedder.dimension if self.force else None)
-            cached = _LAST.get(str(self.dir.root.resolve()))
-            if cached is not None and cached.path == path and cached.manifest == manifest:
-                return cached  # this process published the current version: its state is known
-            return _remember(self.dir, _Old.read(self.dir, path, manifest))
         except ModelMismatch:
             if self.force:
                 log.warning("rebuilding the index for model %s", self.embedder.name)
                 return None
             raise
-        except (IndexCorrupt, OSError, ValueError, sqlite3.Error) as exc:
-            if self.force:
-                return None
-            if isinstance(exc, IndexCorrupt):
-                raise
-            raise IndexCorrupt(str(path), str(exc)[:200]) from exc
+        if manifest.format not in (1, FORMAT_VERSION):
+            raise IndexCorrupt(str(path), f"format {manifest.format}, expected {FORMAT_VERSION}")
+        try:
+            cached = _LAST.get(str(self.dir.root.resolve()))
+            if cached is not None and cached.path == path and cached.manifest == manifest:
+                old = cached  # this process published the current version: its state is known
+            else:
+                old = _Old.read(self.dir, path, manifest)
+            if not old.legacy:  # a format-1 version is only read for its articles and vectors
+                for src, entry in zip(old.sources, manifest.segments, strict=True):
+                    files = check_segment(src, entry, manifest.dimension)
+                    if entry.get("files") != files:
+                        self.checked[entry["name"]] = files  # recorded in the next version's manifest
+        except (*UNREADABLE, IndexCorrupt) as exc:
+            self.previous = manifest
+            return self._rebuild(str(exc)[:300])
+        return _remember(self.dir, old)
+
+    def _rebuild(self, reason: str | None) -> None:
+        """Rebuild from the articles (`reason`: why the current version cannot be built upon; None: forced)."""
+        if reason is not None and not self.prune and not self.force:
+            # Adding articles cannot rebuild: the articles not given would be lost.
+            raise IndexCorrupt(str(self.dir.root), reason)
+        if reason is not None:
+            log.warning("the index at %s cannot be built upon (%s): rebuilding it from the articles", self.dir.root,
+                        reason)  # fmt: skip
+        self.rebuilding = True
+        self.reuse = _Reuse(self._reusable())
+        with contextlib.suppress(OSError):
+            _LAST.pop(str(self.dir.root.resolve()), None)
+        return None
+
+    def _reusable(self) -> list[Path]:
+        """The folders of the current version whose vectors a rebuild may reuse: written by the same embedder."""
+        try:
+            path = self.dir.current_path()
+            manifest = Manifest.read(path)
+            manifest.check_model(self.embedder.name, self.embedder.dimension)
+            self.previous = self.previous or manifest
+            if manifest.format == 1:
+                return [path]
+            return [self.dir.segments / s["name"] for s in manifest.segments]
+        except ModelMismatch:
+            log.warning("rebuilding the index for model %s", self.embedder.name)
+        except (NewsdeskError, *UNREADABLE):
+            pass
+        return []
 
     def run(self, articles: list[Article], failures: list[Failure], kept: list[str],
             stamps: dict[str, tuple]) -> ReindexSummary:  # fmt: skip
@@ -334,12 +515,18 @@ class _Reindex:
         removed_keys = [k for k in old_articles if k not in present] if self.prune else []
         if old is not None and not self.same_layout and not self.prune:
             # A new chunking or analyzer: the articles not given here are cut and analyzed again too.
-            updated += old.load_articles([k for k in old_articles if k not in new_by_key])
+            with _reading_old(old.path):
+                updated += old.load_articles([k for k in old_articles if k not in new_by_key])
 
         if old_articles and removed_keys and not self.force:
             share = len(removed_keys) / len(old_articles)
             if share > self.options.max_removal_share:
                 raise RemovalGuard(len(removed_keys), len(old_articles), self.options.max_removal_share)
+        if self.rebuilding and self.prune and not self.force and self.previous and self.previous.articles:
+            # A rebuild that was not asked for keeps the guard, counted on the previous version's manifest.
+            total = self.previous.articles
+            if (total - len(present)) / total > self.options.max_removal_share:
+                raise RemovalGuard(total - len(present), total, self.options.max_removal_share)
 
         # Files read again although their articles did not change (touched, or read too soon after a change
         # the last time): record their size, mtime and read time, so they are skipped next time.
@@ -360,6 +547,8 @@ class _Reindex:
             self._check_cancel()
             final = self.dir.publish(staged)
         except BaseException:
+            with contextlib.suppress(OSError):
+                self.space.written = max(self.space.written, dir_size(staged))
             shutil.rmtree(staged, ignore_errors=True)
             raise
         if old is not None and self.same_layout:
@@ -385,10 +574,15 @@ class _Reindex:
         keep_old = old is not None and self.same_layout
         now = utcnow()
         m = old.manifest if keep_old else None
-        segments = list(m.segments) if m else []
+        segments = [dict(s, files=self.checked[s["name"]]) if s["name"] in self.checked else s
+                    for s in m.segments] if m else []  # fmt: skip
         hidden = set(old.hidden) if keep_old else set()
         dropped = [old.articles[k].id for k in removed_keys] + [old.articles[a.key].id for a in updated] if keep_old else []
-        hidden_rows = (m.hidden + old.count_passages(dropped)) if m else 0
+        if m:
+            with _reading_old(old.path):
+                hidden_rows = m.hidden + old.count_passages(dropped)
+        else:
+            hidden_rows = 0
         hidden |= set(dropped)
         gone = set(removed_keys)
         live_paths = {k.path for key, k in old.articles.items() if key not in gone} if keep_old else set()
@@ -399,6 +593,7 @@ class _Reindex:
         next_passage = m.next_passage_id if m else 1
         embedded = 0
         if to_add:
+            self.space.needed += _bytes_for(to_add, self.embedder.dimension, self.options)
             folder = staged / self.dir.new_segment_name()
             entry, embedded, next_article, next_passage = self._segment(folder, to_add, stamps, now, next_article,
                                                                         next_passage)  # fmt: skip
@@ -424,8 +619,9 @@ class _Reindex:
             format=FORMAT_VERSION, model=self.embedder.name, dimension=self.embedder.dimension,
             index_type=largest["index_type"], articles=sum(langs.values()), passages=total - hidden_rows,
             languages=langs, chunking=self.options.chunking(), analyzer=ANALYZER_VERSION,
-            created_at=m.created_at if m else now, updated_at=now, version=staged.name, segments=tuple(segments),
-            hidden=hidden_rows, next_article_id=next_article, next_passage_id=next_passage,
+            created_at=m.created_at if m else now, updated_at=now, version=self.dir.version_name(staged),
+            segments=tuple(segments), hidden=hidden_rows, next_article_id=next_article, next_passage_id=next_passage,
+            previous=self.dir.current_name(),
         )  # fmt: skip
         manifest.write(staged)
         return embedded, manifest
@@ -455,18 +651,20 @@ class _Reindex:
                 per_article.append(len(windows))
             vectors = np.zeros((len(rows), self.embedder.dimension), dtype=np.float32)
             todo = list(range(len(rows)))
-            if self.old is not None:
-                found = self.old.vectors_for(sorted({h for _, h, _ in rows}))
+            if self.reuse.sources:
+                found = self.reuse.lookup(sorted({h for _, h, _ in rows}))
                 by_source: dict[int, list[int]] = {}
                 for j, (_, h, _) in enumerate(rows):
                     if h in found:
                         by_source.setdefault(found[h][0], []).append(j)
                 todo = [j for j, (_, h, _) in enumerate(rows) if h not in found]
-                import faiss
-
                 for src, js in by_source.items():
-                    index = faiss.read_index(str(self.old.sources[src] / "vectors.faiss"), faiss.IO_FLAG_MMAP)
-                    vectors[js] = reconstruct(index, [found[rows[j][1]][1] for j in js])
+                    got = self.reuse.vectors(src, [found[rows[j][1]][1] for j in js], self.embedder.dimension)
+                    if got is None:
+                        todo += js
+                    else:
+                        vectors[js] = got
+                todo.sort()
             self._embed(vectors, todo, [t for _, _, t in rows], per_article)
             self._check_cancel()
             ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -502,7 +700,9 @@ class _Reindex:
         try:
             ids, vecs = [], []
             for s in merge:
-                i, v = writer.copy_from(where(s), sorted(hidden), self.embedder.dimension)
+                with _reading_old(where(s)):
+                    self.space.needed += dir_size(where(s))
+                    i, v = writer.copy_from(where(s), sorted(hidden), self.embedder.dimension)
                 ids.append(i)
                 vecs.append(v)
             for path, (size, mtime, seen) in overlay.items():
@@ -525,11 +725,13 @@ class _Reindex:
         hidden_left: set[int] = set()
         rows_left = 0
         for s in rest:
-            src = where(s)
-            hidden_left |= {r[0] for r in _rows_in(src, "SELECT id FROM articles WHERE id IN ({})", sorted(hidden))}
+            with _reading_old(where(s)):
+                hidden_left |= {r[0] for r in _rows_in(where(s), "SELECT id FROM articles WHERE id IN ({})",
+                                                       sorted(hidden))}  # fmt: skip
         for s in rest:
-            rows_left += _count_in(where(s), "SELECT COUNT(*) FROM passages WHERE article_id IN ({})",
-                                   sorted(hidden_left))  # fmt: skip
+            with _reading_old(where(s)):
+                rows_left += _count_in(where(s), "SELECT COUNT(*) FROM passages WHERE article_id IN ({})",
+                                       sorted(hidden_left))  # fmt: skip
         return [entry, *rest], hidden_left, rows_left, writer_overlay
 
     def _embed(self, vectors: np.ndarray, todo: list[int], texts: list[str], per_article: list[int]) -> None:

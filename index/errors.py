@@ -82,3 +82,32 @@ class ReindexRunning(NewsdeskError):
 
 class BadFilter(NewsdeskError):
     """A filter value (date, source, language) that cannot be understood."""
+
+
+class IndexNotAFolder(NewsdeskError):
+    """The index path (NEWSDESK_INDEX_DIR or --index), or a folder above it, is a file."""
+
+    def __init__(self, path: str, file: str | None = None):
+        self.path = path
+        self.file = file or path
+        where = "is a file" if self.file == path else f"is inside {self.file}, which is a file"
+        super().__init__(
+            f"The index path {path} (NEWSDESK_INDEX_DIR or --index) {where}, not a folder: point it at a folder."
+        )
+
+
+class DiskFull(NewsdeskError):
+    """A reindex ran out of disk space (or quota); what it had written is removed, the index is unchanged."""
+
+    def __init__(self, path: str, free_bytes: int | None, needed_bytes: int | None, serving: bool = True):
+        self.path = path
+        self.free_bytes = free_bytes
+        self.needed_bytes = needed_bytes
+        self.serving = serving
+        mb = 1024 * 1024
+        sizes = [f"{free_bytes / mb:.0f} MB free" if free_bytes is not None else "",
+                 f"about {max(1, -(-needed_bytes // mb))} MB needed" if needed_bytes else ""]  # fmt: skip
+        detail = ", ".join(s for s in sizes if s)
+        after = "the previous index is still serving" if serving else "no index was written"
+        super().__init__("No space left on the index's disk" + (f" ({detail})" if detail else "")
+                         + f"; {after}. Free space on the disk of {path} and run the reindex again.")  # fmt: skip

@@ -61,6 +61,18 @@ class Postings:
         self.tfs = np.load(folder / "tfs.npy", mmap_mode="r")
         self.lengths = np.load(folder / "lengths.npy")
 
+    def check(self, rows: int) -> None:
+        """Raise ValueError unless the files agree with each other and cover `rows` rows (shapes only)."""
+        if not isinstance(self.vocab, dict):
+            raise ValueError("lexical/vocab.json is not a term table")
+        if self.indptr.ndim != 1 or len(self.indptr) != len(self.vocab) + 1:
+            raise ValueError(f"lexical/indptr.npy has {self.indptr.size} entries for {len(self.vocab)} terms")
+        if self.docs.ndim != 1 or self.tfs.shape != self.docs.shape or int(self.indptr[-1]) != len(self.docs):
+            raise ValueError(f"lexical/ postings disagree ({int(self.indptr[-1])} in indptr.npy, {self.docs.size} "
+                             f"in docs.npy, {self.tfs.size} in tfs.npy)")  # fmt: skip
+        if self.lengths.shape != (rows,):
+            raise ValueError(f"lexical/lengths.npy covers {self.lengths.size} rows, not {rows}")
+
     def df(self, term: str) -> int:
         col = self.vocab.get(term)
         return 0 if col is None else int(self.indptr[col + 1] - self.indptr[col])

@@ -19,18 +19,28 @@ of the corpus. When segments pile up, or many rows are hidden, they are merged i
 and terms are copied). Versions are published by renaming: a crash at any point leaves the previous version
 loadable, and readers in other processes pick up the new one on reload. Segments no kept version names are
 deleted by the next writer.
+
+Kept versions are the current one and those it replaced (each manifest names its `previous`), so a version
+renamed into place by a writer killed before it swapped `current` takes no slot. Staging folders
+(`versions/.tmp-<name>`) and temporary links (`.current-*`) are removed by whoever holds the writer lock: no
+other writer can be using them. Each segment's manifest entry records the size and mtime of its files: a
+writer carries a segment into a new version only when they are unchanged or, failing that, when the segment
+opens and its files agree (check_segment).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
 import math
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -41,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt, IndexMissing, IndexOutdated, ModelMismatch, ReindexRunning
+from .errors import IndexCorrupt, IndexMissing, IndexNotAFolder, IndexOutdated, ModelMismatch, ReindexRunning
 from .lexical import K1, B, Bm25, Postings, write_postings
 from .models import Article, ArticleRef, IndexStats, Passage
 
@@ -99,7 +109,33 @@ def dir_size(path: Path) -> int:
 
 
 def open_ro(path: Path) -> sqlite3.Connection:
+    if not path.is_file():  # SQLite would report a missing file only at the first query, as "unable to open"
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(path))
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+# What reading a damaged index file raises: SQLite errors, FAISS (RuntimeError), a missing file (OSError), a
+# garbled or truncated numpy or JSON file (ValueError, EOFError for an empty .npy), a manifest of wrong shape.
+UNREADABLE = (sqlite3.Error, RuntimeError, OSError, ValueError, EOFError, KeyError, TypeError)
+
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written|write error in .*: \d+ != \d+", re.IGNORECASE)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for the ways a full disk (or an exhausted quota) shows up while writing an index.
+
+    OSError ENOSPC/EDQUOT (Python's own writes, fsync, mkdir), numpy's short write ("57745 requested and 24544
+    written", no errno), FAISS's write check ("write error in ...: 24544 != 57745 (No space left on device)")
+    and SQLite's SQLITE_FULL ("database or disk is full").
+    """
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT) or (exc.errno is None and bool(_SHORT_WRITE.search(str(exc))))
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    if isinstance(exc, RuntimeError):
+        text = str(exc)
+        return bool(_SHORT_WRITE.search(text)) or "No space left on device" in text or "Disk quota exceeded" in text
+    return False
 
 
 # --- FAISS -----------------------------------------------------------------------------------------------
@@ -149,6 +185,35 @@ def read_vectors(path: Path):
     return index
 
 
+def write_vectors(index, path: Path) -> None:
+    """Write a FAISS index through a Python file, so that a failed write raises.
+
+    faiss.write_index(index, path) ignores the error of its final fclose: on a full disk, a small index is
+    left truncated without a word.
+    """
+    import faiss
+
+    errors: list[OSError] = []
+    with open(path, "wb") as f:
+
+        def write(data: bytes) -> int:
+            try:
+                return f.write(data)
+            except OSError as exc:
+                errors.append(exc)
+                raise
+
+        writer = faiss.PyCallbackIOWriter(write)
+        try:
+            faiss.write_index(index, writer)
+        except RuntimeError:
+            if errors:
+                raise errors[0] from None
+            raise
+        finally:
+            del writer
+
+
 def ivf_nprobe(nlist: int) -> int:
     return min(nlist, max(16, nlist // 12))
 
@@ -181,6 +246,7 @@ class Manifest:
     hidden: int = 0  # rows of replaced or removed articles still in the segments
     next_article_id: int = 1
     next_passage_id: int = 1
+    previous: str = ""  # the version this one replaced when it was published: kept versions follow this chain
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -192,7 +258,7 @@ class Manifest:
             return cls(**known)
         except FileNotFoundError as exc:
             raise IndexCorrupt(str(path), "manifest.json is missing") from exc
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
             raise IndexCorrupt(str(path), f"manifest.json is unreadable ({exc.__class__.__name__})") from exc
 
     def write(self, path: Path) -> None:
@@ -202,6 +268,18 @@ class Manifest:
     def check_model(self, model: str, dimension: int | None = None) -> None:
         if self.model != model or (dimension is not None and dimension != self.dimension):
             raise ModelMismatch(self.model, self.dimension, model, dimension)
+
+
+def read_hidden(path: Path, manifest: Manifest) -> np.ndarray:
+    """The ids of the articles version `path` hides (deleted.npy); raise ValueError when it cannot be read."""
+    if not (path / "deleted.npy").exists():
+        if manifest.hidden:
+            raise ValueError(f"deleted.npy is missing, and {manifest.hidden} rows are hidden")
+        return np.zeros(0, np.int64)
+    hidden = np.load(path / "deleted.npy")
+    if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer):
+        raise ValueError("deleted.npy does not hold article ids")
+    return hidden
 
 
 # --- Segments ---------------------------------------------------------------------------------------------
@@ -262,7 +340,6 @@ class SegmentWriter:
 
     def finish(self, ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int) -> dict:
         """Write vectors (`ids[i]` is the passage of `vectors[i]`), BM25 postings and rows; return its entry."""
-        import faiss
 
         rows = []
         terms = []
@@ -276,12 +353,13 @@ class SegmentWriter:
         index, kind = new_faiss_index(dimension, len(rows), ann_threshold, train=vectors)
         if len(rows):
             index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
-        faiss.write_index(index, str(self.folder / "vectors.faiss"))
+        write_vectors(index, self.folder / "vectors.faiss")
         write_postings(self.folder / "lexical", terms)
         np.save(self.folder / "rows.npy", np.array(rows, dtype=np.int64))
         if kind == "ivf":
             log.info("built an IVF index over %d passages", len(rows))
-        return {"name": self.folder.name, "passages": len(rows), "index_type": kind}
+        return {"name": self.folder.name, "passages": len(rows), "index_type": kind,
+                "files": segment_files(self.folder)}  # fmt: skip
 
     def abort(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -291,21 +369,31 @@ class SegmentWriter:
 class Segment:
     """One segment, read-only: SQLite rows, memory-mapped vectors and postings."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, dimension: int | None = None):
+        """Open the segment at `path`; raise (sqlite3.Error, RuntimeError, OSError, ValueError) unless its
+        files are there and agree: as many rows in passages.sqlite, rows.npy, vectors.faiss and lexical/."""
         self.path = path
         self.db = open_ro(path / "passages.sqlite")
-        self.lock = threading.Lock()
-        self.vectors = read_vectors(path / "vectors.faiss")
-        self.postings = Postings(path / "lexical")
-        self.rows = np.load(path / "rows.npy")
-        # (id, article_id) comes from the covering index on article_id: no pass over the passage text.
-        pairs = np.array(self.db.execute("SELECT id, article_id FROM passages ORDER BY id").fetchall(), dtype=np.int64)
-        pairs = pairs.reshape(-1, 2)
-        if not np.array_equal(pairs[:, 0], self.rows):
-            raise ValueError(f"rows.npy of {path.name} does not match its passages")
-        self.row_article = pairs[:, 1]
-        self.article_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")],
-                                    dtype=np.int64)  # fmt: skip
+        try:
+            self.lock = threading.Lock()
+            self.vectors = read_vectors(path / "vectors.faiss")
+            self.postings = Postings(path / "lexical")
+            self.rows = np.load(path / "rows.npy")
+            # (id, article_id) comes from the covering index on article_id: no pass over the passage text.
+            pairs = np.array(self.db.execute("SELECT id, article_id FROM passages ORDER BY id").fetchall(),
+                             dtype=np.int64).reshape(-1, 2)  # fmt: skip
+            if self.rows.ndim != 1 or not np.array_equal(pairs[:, 0], self.rows):
+                raise ValueError(f"rows.npy of {path.name} does not match its passages")
+            if self.vectors.ntotal != len(self.rows) or (dimension is not None and self.vectors.d != dimension):
+                raise ValueError(f"vectors.faiss of {path.name} holds {self.vectors.ntotal} vectors of dimension "
+                                 f"{self.vectors.d} for {len(self.rows)} passages")  # fmt: skip
+            self.postings.check(len(self.rows))
+            self.row_article = pairs[:, 1]
+            self.article_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")],
+                                        dtype=np.int64)  # fmt: skip
+        except BaseException:
+            self.close()
+            raise
 
     def has_article(self, article_id: int) -> bool:
         i = int(np.searchsorted(self.article_ids, article_id))
@@ -318,6 +406,38 @@ class Segment:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
+
+
+def segment_files(folder: Path) -> dict[str, list[int]]:
+    """[size, mtime_ns] of each file of a segment, by path inside it: what its manifest entry records."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            out[path.relative_to(folder).as_posix()] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def check_segment(folder: Path, entry: Mapping, dimension: int | None = None) -> dict[str, list[int]]:
+    """Raise (see UNREADABLE) unless the segment `entry` names opens, its files agree with each other (see
+    Segment) and it holds `entry["passages"]` rows; return the record of its files (segment_files).
+
+    A writer checks every segment it carries into a new version. Segments are never changed: one whose files
+    have the size and mtime its entry recorded (when it was written, or last checked) is not opened again.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "segment folder missing", str(folder))
+    files = segment_files(folder)
+    recorded = entry.get("files")
+    if recorded and all(files.get(name) == list(stamp) for name, stamp in recorded.items()):
+        return files
+    seg = Segment(folder, dimension)
+    try:
+        if len(seg.rows) != entry["passages"]:
+            raise ValueError(f"{folder.name} holds {len(seg.rows)} passages, the manifest says {entry['passages']}")
+    finally:
+        seg.close()
+    return files
 
 
 # --- The serving snapshot ---------------------------------------------------------------------------------
@@ -412,11 +532,16 @@ class Snapshot:
         loaded = {s.path.name: s for s in previous.segments} if previous is not None else {}
         try:
             root = path.parent.parent / "segments"
-            self.segments = [loaded.get(s["name"]) or Segment(root / s["name"]) for s in self.manifest.segments]
-            hidden = np.load(path / "deleted.npy") if (path / "deleted.npy").exists() else np.zeros(0, np.int64)
+            for s in self.manifest.segments:
+                seg = loaded.get(s["name"]) or Segment(root / s["name"], self.manifest.dimension)
+                self.segments.append(seg)
+                if len(seg.rows) != s["passages"]:
+                    raise ValueError(f"segment {s['name']} holds {len(seg.rows)} passages, the manifest says "
+                                     f"{s['passages']}")  # fmt: skip
+            hidden = read_hidden(path, self.manifest)
             self.hidden_articles = frozenset(int(i) for i in hidden)
             self._arrange()
-        except (sqlite3.Error, RuntimeError, OSError, ValueError, KeyError) as exc:
+        except UNREADABLE as exc:
             for seg in self.segments:
                 if seg.path.name not in loaded:
                     seg.close()
@@ -594,14 +719,48 @@ class IndexDir:
         self.versions = self.root / "versions"
         self.segments = self.root / "segments"
         self.current = self.root / "current"
+        self._locked = False  # this object holds the writer lock: no other writer is running
+
+    def check_path(self) -> None:
+        """Raise IndexNotAFolder when the index path, or a folder above it, is a file."""
+        for path in (self.root, *self.root.parents):
+            try:
+                mode = path.stat().st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # not there (yet), or under a file: look further up
+            except OSError:
+                return
+            if not stat.S_ISDIR(mode):
+                raise IndexNotAFolder(str(self.root), str(path))
+            return
 
     def exists(self) -> bool:
+        self.check_path()
         return self.current.exists()
 
+    def current_name(self) -> str:
+        """The name of the version `current` links to; "" when it is not a link."""
+        try:
+            return Path(os.readlink(self.current)).name
+        except OSError:
+            return ""
+
     def current_path(self) -> Path:
-        if not self.current.exists():
-            raise IndexMissing(str(self.root))
-        return self.current.resolve()
+        self.check_path()
+        if self.current.is_symlink():
+            try:
+                path = self.current.resolve()
+            except (OSError, RuntimeError) as exc:  # a loop of links
+                raise IndexCorrupt(str(self.root), f"{self.current} cannot be followed ({exc})") from exc
+            if not path.is_dir():
+                raise IndexCorrupt(str(self.root), f"{self.current} links to {os.readlink(self.current)}, which is "
+                                                   "not there: the index folder is damaged")  # fmt: skip
+            return path
+        if self.current.exists():
+            kind = "a folder" if self.current.is_dir() else "a file"
+            raise IndexCorrupt(str(self.root), f"{self.current} is {kind}, not a link to a version: the index "
+                                               "folder is damaged")  # fmt: skip
+        raise IndexMissing(str(self.root))
 
     def load(self, previous: Snapshot | None = None) -> Snapshot:
         """Load the current version (sharing the segments `previous` holds already)."""
@@ -612,7 +771,12 @@ class IndexDir:
 
     @contextlib.contextmanager
     def writer_lock(self, who: str = "") -> Iterator[None]:
-        """Hold the one-writer lock (across processes); raise ReindexRunning if another writer has it."""
+        """Hold the one-writer lock (across processes); raise ReindexRunning if another writer has it.
+
+        Once it holds the lock, the writer removes the staging folders and temporary links that killed writers
+        left behind (no other writer can be using them).
+        """
+        self.check_path()
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -621,22 +785,55 @@ class IndexDir:
             except BlockingIOError:
                 holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or None
                 raise ReindexRunning(holder) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, (who or f"pid {os.getpid()}").encode(), 0)
             try:
+                self._locked = True
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, (who or f"pid {os.getpid()}").encode(), 0)
+                self._collect_temporary()
                 yield
             finally:
-                os.ftruncate(fd, 0)
+                self._locked = False
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
 
+    def repair(self) -> None:
+        """Clear what stands where the layout needs a link or a folder (a rebuild, `reindex --force`, calls it)."""
+        if self.current.exists() and not self.current.is_symlink():
+            log.warning("removing %s: it is not a link to a version", self.current)
+            if self.current.is_dir():
+                shutil.rmtree(self.current)
+            else:
+                self.current.unlink()
+        for folder in (self.versions, self.segments):
+            if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+                log.warning("removing %s: it is not a folder", folder)
+                folder.unlink()
+
+    def _folder(self, path: Path) -> Path:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            raise IndexCorrupt(str(self.root), f"{path} is a file, not a folder: the index folder is damaged") from exc
+        return path
+
     def staging(self) -> Path:
-        """Return a fresh folder to write a new version (and its new segments) in; removed if never published."""
-        self.versions.mkdir(parents=True, exist_ok=True)
-        path = self.versions / f".tmp-{uuid.uuid4().hex[:12]}"
+        """Return a fresh folder to write a new version (and its new segments) in; removed if never published.
+
+        It is `versions/.tmp-<name>`, renamed `versions/<name>` when published: its name is known while its
+        manifest is written (version_name).
+        """
+        name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+        path = self._folder(self.versions) / f".tmp-{name}"
         path.mkdir()
         return path
+
+    @staticmethod
+    def version_name(staged: Path) -> str:
+        """The name the staging folder `staged` is published under."""
+        return staged.name.removeprefix(".tmp-")
 
     @staticmethod
     def new_segment_name() -> str:
@@ -646,47 +843,83 @@ class IndexDir:
         """Make a fully written staging folder the current version, atomically.
 
         Its new segments (`staged/seg-*`) move to `segments/` first: until `current` changes, no version
-        names them, and a crash leaves them for the next writer to delete.
+        names them, and a crash leaves them for the next writer to delete. A failure (a full disk) before
+        `current` changes takes back what was moved and renamed.
         """
         for f in staged.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
-        self.segments.mkdir(parents=True, exist_ok=True)
-        for seg in sorted(staged.glob("seg-*")):
-            _fsync_dir(seg)
-            os.rename(seg, self.segments / seg.name)
-        _fsync_dir(self.segments)
-        name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+        self._folder(self.segments)
+        name = self.version_name(staged)
         final = self.versions / name
-        os.rename(staged, final)
-        _fsync_dir(self.versions)
         link = self.root / f".current-{uuid.uuid4().hex[:8]}"
-        os.symlink(Path("versions") / name, link)
-        os.replace(link, self.current)
+        moved: list[Path] = []
+        published = False
+        try:
+            for seg in sorted(staged.glob("seg-*")):
+                _fsync_dir(seg)
+                os.rename(seg, self.segments / seg.name)
+                moved.append(self.segments / seg.name)
+            _fsync_dir(self.segments)
+            os.rename(staged, final)
+            _fsync_dir(self.versions)
+            os.symlink(Path("versions") / name, link)
+            os.replace(link, self.current)
+            published = True
+        finally:
+            if not published:
+                with contextlib.suppress(OSError):
+                    link.unlink()
+                shutil.rmtree(final, ignore_errors=True)
+                for seg in moved:
+                    shutil.rmtree(seg, ignore_errors=True)
         _fsync_dir(self.root)
-        self._collect(keep=final)
+        self._collect()
         return final
 
-    def _collect(self, keep: Path) -> None:
-        """Remove old versions beyond KEEP_VERSIONS, segments no kept version uses, abandoned staging folders."""
-        done = sorted((p for p in self.versions.iterdir() if not p.name.startswith(".")), reverse=True)
-        for old in done[KEEP_VERSIONS:]:
-            if old != keep:
-                shutil.rmtree(old, ignore_errors=True)
-        used = set()
-        for version in self.versions.iterdir():
-            if version.name.startswith("."):
-                continue
+    def _collect(self) -> None:
+        """Remove what no kept version needs.
+
+        Kept: the KEEP_VERSIONS last published versions, found by following `previous` from `current` (a
+        version renamed into place by a writer killed before it swapped `current` was never published, and
+        takes no slot). Removed: every other version, the segments no kept version names, and the staging
+        folders and temporary links of killed writers.
+        """
+        self._collect_temporary()
+        kept: list[str] = []
+        used: set[str] = set()
+        name = self.current_name()
+        while name and name not in kept and len(kept) < KEEP_VERSIONS:
             try:
-                used |= {s["name"] for s in Manifest.read(version).segments}
+                manifest = Manifest.read(self.versions / name)
+                names = {s["name"] for s in manifest.segments}
             except (IndexCorrupt, KeyError, TypeError):
-                continue
-        if self.segments.exists():
+                if not kept:
+                    return  # the current version cannot be read: leave everything as it is
+                kept.append(name)
+                break
+            kept.append(name)
+            used |= names
+            name = manifest.previous
+        if not kept:
+            return
+        for version in self.versions.iterdir():
+            if not version.name.startswith(".") and version.name not in kept and version.is_dir():
+                shutil.rmtree(version, ignore_errors=True)
+        if self.segments.is_dir():
             for seg in self.segments.iterdir():
                 if seg.name not in used:
                     shutil.rmtree(seg, ignore_errors=True)
-        for tmp in self.versions.glob(".tmp-*"):
-            if time.time() - tmp.stat().st_mtime > 60:
-                shutil.rmtree(tmp, ignore_errors=True)
 
+    def _collect_temporary(self) -> None:
+        """Remove staging folders and `.current-*` links: only while holding the writer lock, so none is in use."""
+        if not self._locked:
+            return
+        for link in self.root.glob(".current-*"):
+            if link.is_symlink() or link.is_file():
+                with contextlib.suppress(OSError):
+                    link.unlink()
+        if self.versions.is_dir():
+            for tmp in self.versions.glob(".tmp-*"):
+                shutil.rmtree(tmp, ignore_errors=True)
