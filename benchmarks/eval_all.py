@@ -5,12 +5,26 @@ once), piaf_abstain, xquad_en, squad2_dev. Each set is indexed in a temporary fo
 article, and measured by `index.evaluation` (what `newsdesk eval --baselines` prints for one set) with
 Newsdesk's fusion and the baselines BM25 alone, dense alone and reciprocal rank fusion.
 
-Writes the table, with the date, the command and the model, into docs/quality.md between the markers
-below (a rerun replaces it), and every figure to benchmarks/eval_results.json. Without ../shared/eval it
-says so and exits 0. About 10 minutes on 2 cores (20 when other work shares them); passage and question
-vectors are cached in benchmarks/cache for reruns. `--limit N` keeps the first N questions of each set.
+The model is whatever Newsdesk's settings choose for a new index (the default, unless NEWSDESK_MODEL or
+NEWSDESK_BACKEND say otherwise; no `.env`). For piaf.dev and xquad_en it also asks every answerable question
+once more through `Engine.ask` on the same index and counts, with benchmarks/common.py's `answer_stats` (the
+function `make bench` uses): R@5 of the ranking, answered, R@5 counting answered questions only, and the first
+quote holding the answer. Those figures are the floors `make bench` is anchored to: a full run (no --limit)
+records them in benchmarks/floors.json under the embedder's identity where there are none or where they are
+higher, and checks them first against the floors already committed for that identity (a drop of more than
+one point is a miss). `--set-floors` records this run's figures even where they are lower (a deliberate
+trade-off, visible in the file's history).
 
-    python -m benchmarks.eval_all [--limit N] [--sets piaf.dev,xquad_en] [--no-write]
+Writes the table, with the date, the command and the model, into docs/quality.md between the markers
+below (a rerun replaces it), and every figure to benchmarks/eval_results.json. About 10 minutes on 2 cores
+(20 when other work shares them); passage and question vectors are cached in benchmarks/cache for reruns.
+`--limit N` keeps the first N questions of each set.
+
+Exit status: 0 when every target passes, 1 when one is missed, 3 when nothing is missed but something could
+not be checked ("SKIPPED: <why>": the evaluation data in ../shared/eval is missing, or a floor is missing
+for a --limit run); --report-only always exits 0.
+
+    python -m benchmarks.eval_all [--limit N] [--sets piaf.dev,xquad_en] [--no-write] [--report-only]
 """
 
 from __future__ import annotations
@@ -18,12 +32,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval"
+from .common import (
+    EVAL,
+    ROOT,
+    answer_stats,
+    embedder_identity,
+    floor_result,
+    identity_key,
+    newsdesk_settings,
+    record_floors,
+)
+
+EXIT_OK, EXIT_MISS, EXIT_SKIPPED = 0, 1, 3
+# The sets whose answer figures anchor `make bench` (benchmarks/quality.py, load.py).
+ANCHOR_SETS = ("piaf.dev", "xquad_en")
+ANCHOR_METRICS = ("r@5", "answered", "answered_r@5", "quote_hit@1")
 DOC = ROOT / "docs" / "quality.md"
 RESULTS = ROOT / "benchmarks" / "eval_results.json"
 BEGIN = "<!-- eval_all:begin (written by `make eval`; edits between these markers are replaced) -->"
@@ -56,6 +84,22 @@ TARGETS = [
     ("piaf_abstain", "abstains on unanswerable", "abstention.abstained_unanswerable", 0.70),
     ("piaf_abstain", "answers answerable", "abstention.answered_answerable", 0.90),
 ]
+
+
+def floor_targets(reports: dict[str, dict], key: str) -> list[dict]:
+    """The anchor sets' answer figures against the floors committed for this embedder (benchmarks/floors.json)."""
+    out = []
+    for name, r in reports.items():
+        stats = r.get("answers")
+        if not stats:
+            continue
+        for metric in ANCHOR_METRICS:
+            res = floor_result(f"{metric}", stats[metric], key, [(name, metric, stats["n"])])
+            out.append({"set": name, "target": f"{metric} no more than a point below the committed floor"
+                        + (f" ({res.target})" if res.target and not res.skipped else ""),
+                        "value": stats[metric], "pass": res.passed, "skipped": res.skipped,
+                        "floor": None if res.baseline is None else res.baseline / 100})  # fmt: skip
+    return out
 
 
 def check_targets(reports: dict[str, dict]) -> list[dict]:
@@ -108,7 +152,8 @@ def summary(reports: dict[str, dict], targets: list[dict], command: str, seconds
     first = next(iter(reports.values()))
     total = sum(r["questions"] for r in reports.values())
     lines = [f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}` in {seconds / 60:.1f} min; "
-             f"model {first.get('model')}; {total} questions.", "", *table(reports), ""]  # fmt: skip
+             f"embedder {first.get('embedder') or first.get('model')}; {total} questions.", "", *table(reports),
+             ""]  # fmt: skip
     lines.append("Latencies are `ask` once the query vector is known (questions are embedded in batches first); "
                  f"one question alone takes {_f(first.get('query_embedding_ms'), 1)} ms more to embed. "
                  "Abstention: share of unanswerable questions abstained on, share of answerable ones answered, "
@@ -119,10 +164,22 @@ def summary(reports: dict[str, dict], targets: list[dict], command: str, seconds
                 lines.append(f"- {name}: a fixed threshold on the best passage's {key}, answering as many answerable "
                              f"questions, abstains on {fixed['abstained_unanswerable']:.3f} of unanswerable ones "
                              f"(AUC {_f(fixed['auc'])}).")  # fmt: skip
+    anchored = [(name, r["answers"]) for name, r in reports.items() if r.get("answers")]
+    if anchored:
+        lines += ["", "Answers of the sets `make bench` is anchored to, counted by `benchmarks.common.answer_stats`: "
+                  "R@5 of the ranking, answered, R@5 counting answered questions only, first quote holds the answer.",
+                  "", "| set | questions | R@5 | answered | R@5, answered only | quote@1 |", "|---|---|---|---|---|---|"]
+        for name, a in anchored:
+            lines.append(f"| {name} | {a['n']} | {_f(a['r@5'])} | {_f(a['answered'])} | {_f(a['answered_r@5'])} | "
+                         f"{_f(a['quote_hit@1'])} |")  # fmt: skip
     lines += ["", "| set | target | measured | verdict |", "|---|---|---|---|"]
     for t in targets:
         value = _f(t["value"]) if isinstance(t["value"], float) else str(t["value"])
-        lines.append(f"| {t['set']} | {t['target']} | {value} | {'pass' if t['pass'] else '**miss**'} |")
+        verdict = f"**skip**: {t['skipped']}" if t.get("skipped") else ("pass" if t["pass"] else "**miss**")
+        lines.append(f"| {t['set']} | {t['target']} | {value} | {verdict} |")
+    misses = sum(t["pass"] is False for t in targets)
+    skips = sum(bool(t.get("skipped")) for t in targets)
+    lines += ["", f"**{sum(t['pass'] is True for t in targets)} pass, {misses} miss, {skips} skip.**"]
     return lines
 
 
@@ -148,8 +205,9 @@ def _vector_cache(embedder, fresh: bool):
 
     from index.evaluation import CachingEmbedder
 
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{embedder.name}-{getattr(embedder, 'backend', '')}").strip("-")
-    path = ROOT / "benchmarks" / "cache" / f"eval_all-{slug}.npz"
+    key = identity_key(embedder_identity(embedder))
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder.name).strip("-")[:40]
+    path = ROOT / "benchmarks" / "cache" / f"eval_all-{slug}-{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
 
     class DiskCache(CachingEmbedder):
         def __init__(self, inner):
@@ -166,6 +224,10 @@ def _vector_cache(embedder, fresh: bool):
                     self.loaded = len(self._cache) + len(self.docs)
                 except (OSError, KeyError, ValueError):
                     self._cache, self.docs = {}, {}
+
+        @property
+        def identity(self) -> dict:  # the real embedder's: the index records it, the engine tunes itself by it
+            return embedder_identity(self.inner)
 
         def encode_documents(self, texts, progress=None):
             keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
@@ -194,22 +256,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.eval_all", description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="first N questions of each set (a quick look)")
     parser.add_argument("--sets", default=None, help="comma-separated subset, e.g. piaf.dev,xquad_en")
-    parser.add_argument("--no-write", action="store_true", help="print only: leave docs/ and the JSON alone")
+    parser.add_argument("--no-write", action="store_true", help="print only: leave docs/, the JSON and the floors alone")
     parser.add_argument("--fresh", action="store_true", help="re-embed everything (ignore benchmarks/cache)")
+    parser.add_argument("--set-floors", action="store_true",
+                        help="record this full run's figures as the floors even where they are lower")
+    parser.add_argument("--report-only", action="store_true", help="exit 0 whatever the verdicts")
     args = parser.parse_args(argv)
+    status = _run(args, argv)
+    if args.report_only and status:
+        print(f"eval_all: --report-only: exit 0 instead of {status}")
+        return EXIT_OK
+    return status
 
+
+def _run(args, argv) -> int:
     missing = [p for p, qs in GROUPS.items() for f in [p, *qs.values()] if not (EVAL / f).is_file()]
     if missing:
-        print(f"eval_all: {EVAL / missing[0]} not found: the evaluation data lives in ../shared/eval beside the "
-              "project; nothing measured.")  # fmt: skip
-        return 0
+        print(f"eval_all: SKIPPED: {EVAL / missing[0]} not found (the evaluation data lives in ../shared/eval "
+              f"beside the project); nothing measured, nothing written. Exit status {EXIT_SKIPPED}.")  # fmt: skip
+        return EXIT_SKIPPED
     wanted = set(args.sets.split(",")) if args.sets else None
 
-    from bot.settings import Settings
     from index.evaluation import run_eval_sets
 
-    settings = Settings()
+    settings = newsdesk_settings()  # no index there: the model of a new index
     embedder = _vector_cache(settings.make_engine().embedder, args.fresh)
+    ident = embedder_identity(embedder)
+    key = identity_key(ident)
+    print(f"eval_all: embedder {key}", flush=True)
     if embedder.loaded:
         print(f"eval_all: {embedder.loaded} cached vectors (benchmarks/cache; --fresh re-embeds)", flush=True)
     started = time.perf_counter()
@@ -219,23 +293,56 @@ def main(argv: list[str] | None = None) -> int:
         if not chosen:
             continue
         print(f"eval_all: {passages} with {', '.join(chosen)} ...", flush=True)
-        measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings, limit=args.limit,
-                                 baselines=True, embedder=embedder)  # fmt: skip
-        reports.update(zip(chosen, measured, strict=True))
+        with tempfile.TemporaryDirectory(prefix="newsdesk-eval-all-") as tmp:
+            root = Path(tmp) / "index"
+            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings,
+                                     limit=args.limit, baselines=True, embedder=embedder, index_dir=root)  # fmt: skip
+            for (name, qfile), report in zip(chosen.items(), measured, strict=True):
+                report["embedder"] = key
+                if name in ANCHOR_SETS:
+                    report["answers"] = _answers(root, embedder, settings, EVAL / qfile, args.limit)
+            reports.update(zip(chosen, measured, strict=True))
         embedder.save()
     seconds = time.perf_counter() - started
     command = "make eval" if args.limit is None and wanted is None else "python -m benchmarks.eval_all " + " ".join(
         argv if argv is not None else sys.argv[1:])
-    targets = check_targets(reports)
+    # Checked against the floors committed before this run, then recorded.
+    targets = check_targets(reports) + floor_targets(reports, key)
     lines = summary(reports, targets, command, seconds)
     print("\n".join(lines))
     if not args.no_write:
         write_doc(lines)
-        RESULTS.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
-                                       "model": next(iter(reports.values())).get("model"), "seconds": round(seconds, 1),
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        RESULTS.write_text(json.dumps({"date": stamp, "command": command, "model": next(iter(reports.values())).get("model"),
+                                       "embedder": key, "identity": ident, "seconds": round(seconds, 1),
                                        "targets": targets, "reports": reports}, indent=2, ensure_ascii=False) + "\n")  # fmt: skip
         print(f"eval_all: wrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
-    return 0
+        if args.limit is None:  # floors come from every question of a set, never from a --limit look
+            for name, r in reports.items():
+                if r.get("answers"):
+                    figures = {m: r["answers"][m] for m in ANCHOR_METRICS}
+                    for line in record_floors(key, ident, name, figures, r["answers"]["n"], f"make eval {stamp}",
+                                              lower=args.set_floors):  # fmt: skip
+                        print(f"eval_all: floor recorded in benchmarks/floors.json: {line}")
+    if any(t["pass"] is False for t in targets):
+        return EXIT_MISS
+    return EXIT_SKIPPED if any(t.get("skipped") for t in targets) else EXIT_OK
+
+
+def _answers(root: Path, embedder, settings, qfile: Path, limit: int | None) -> dict:
+    """answer_stats over the set's answerable questions, asked once more on the index run_eval_sets built."""
+    from dataclasses import replace
+
+    from index.evaluation import read_jsonl
+    from index.search import Engine
+
+    qs = [q for q in read_jsonl(qfile)[: limit or None] if not q.get("is_impossible")]
+    build = replace(settings.build_options(), whole_articles=True, max_removal_share=1.0)
+    engine = Engine(root, embedder, settings.search_config(), build)
+    key_of = {i: k for k, i in engine.snapshot.keys().items()}
+    answers = [engine.ask(q["question"]) for q in qs]
+    engine.snapshot.close()
+    return answer_stats(answers, qs, lambda a: key_of[a])
 
 
 if __name__ == "__main__":
