@@ -146,8 +146,9 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
         ranked = [key_of[a] for a in answer.ranking]
         ranks.append(ranked.index(q["passage_id"]) + 1 if q["passage_id"] in ranked else None)
         docs = list(dict.fromkeys(doc_of.get(p) for p in ranked))
-        art_hits1 += q.get("doc_id") in docs[:1]
-        art_hits5 += q.get("doc_id") in docs[:5]
+        doc = q.get("doc_id") or doc_of.get(q["passage_id"])  # without doc_id, as passages: its own passage
+        art_hits1 += doc in docs[:1]
+        art_hits5 += doc in docs[:5]
         quotes = list(answer.quotes) + list(answer.more)
         if quotes:
             quote_words.append(len(quotes[0].text.split()))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import shutil
+import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -13,7 +17,7 @@ from bot.settings import Settings
 from index.search import Engine
 from tests.conftest import ARTICLES, SAMPLES, write
 from tests.loopback import loopback_discord, running_bot
-from tests.test_feeds import site  # noqa: F401  (a news site on loopback, for /add)
+from tests.test_feeds import serve_local_news, site  # noqa: F401  (a news site on loopback, for /add and feeds)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -25,6 +29,9 @@ lang: en
 The festival poster said **free entry** for [everyone](https://evil.test) and @everyone cheered.
 
 """ + ("Long paragraph about the festival lantern parade. " * 110)
+# How the bot cites the hostile article: its title escaped (brackets made parentheses), in bold (it has no
+# link), then its date.
+HOSTILE_SOURCE = "— **Markdown \\*\\*everywhere\\*\\* and (a link)(https://evil.test)** · 2025-04-01"
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +175,13 @@ async def test_reindex_refused_for_members_and_run_by_admins(workspace, real_emb
             assert any("Reindexing" in (e.get("content") or "") for e in h.edits)
             assert "added" in h.text and "0 failed" in h.text
             after = await ask(server, "Where did the Blue Ghost lander touch down?")
-            assert "Blue Ghost" in after.text
+            [embed] = after.response["embeds"]
+            # An answer from the new article, not "Not in the articles" with it among the related reading.
+            assert embed["title"] == "From the articles", embed
+            first = embed["description"].split("\n\n**2.**")[0].replace("**", "")
+            assert "Blue Ghost lander touched down on the Moon on Sunday, 2 March 2025" in first
+            assert ("— [Firefly's Blue Ghost lander touches down on the Moon]"
+                    "(<https://example-news.test/space/2025/03/02/blue-ghost-lands-mare-crisium>) · 2025-03-02") in first
         server.assert_clean()
 
 
@@ -194,15 +207,27 @@ async def test_hostile_input_stays_within_limits_and_pings_nobody(workspace, rea
         async with running_bot(bot, server):
             await server.send_user_message("@everyone what did the festival poster say?", mention_bot=True)
             reply = await server.wait_for_message("general", timeout=30)
-            assert "@everyone" not in reply["content"].replace("@\u200beveryone", "")
+            content = reply["content"]
+            assert "@everyone" not in content.replace("@\u200beveryone", "")
+            # It answers with the poster sentence, shown as written: its Markdown escaped, the mention broken
+            # (question terms are bold, so compare without the bold markers the bot adds).
+            plain = content.replace("\\*", "\x00").replace("**", "").replace("\x00", "\\*")
+            assert plain.startswith("1. « The festival poster said \\*\\*free entry\\*\\* for "), content
+            assert "(https://evil.test) and @\u200beveryone cheered." in plain
+            assert HOSTILE_SOURCE in content
             long_q = "What did the festival poster say about the lantern parade " + "and the festival " * 108
             assert 1800 < len(long_q) < 2000
             h = await ask(server, long_q + "?")
-            assert h.response["embeds"]
-            desc = h.response["embeds"][0].get("description", "")
-            assert "\\*\\*free entry\\*\\*" in desc or "Long paragraph" in desc
-            m = await ask(server, "What happened at the lantern parade festival?")
-            assert len(m.response["embeds"][0]["description"]) <= 4096
+            [embed] = h.response["embeds"]
+            assert embed["title"] == "From the articles", embed
+            desc = embed["description"]
+            assert "said \\*\\*free entry\\*\\* for \\[everyone\\](https://evil.test) and @\u200beveryone cheered." in desc
+            assert HOSTILE_SOURCE in desc
+            m = await ask(server, "Which festival had a lantern parade?")
+            [embed] = m.response["embeds"]
+            assert embed["title"] == "From the articles" and HOSTILE_SOURCE in embed["description"], embed
+            assert "Long paragraph about the" in embed["description"]
+            assert len(embed["description"]) <= 4096 and len(embed["footer"]["text"]) <= 2048  # Discord's limits
         assert not server.pinging_sends()
         assert all(s.allowed_mentions is None or s.allowed_mentions.get("parse") == [] for s in server.sends)
         server.assert_clean()
@@ -278,7 +303,9 @@ async def test_cooldown_and_errors_are_ephemeral_and_never_silent(workspace, rea
             await ask(server, "How much will the harbour bridge repairs cost?")
             again = await server.invoke_command("ask", {"question": "And the ferries?"})
             await again.wait_done(timeout=10)
-            assert again.ephemeral and "Please wait" in again.text and again.ack.type == 4
+            assert again.ephemeral and again.ack.type == 4
+            wait = re.fullmatch(r"Please wait (\d+) s before asking again\.", again.text)
+            assert wait and 50 <= int(wait.group(1)) <= 60, again.text  # of the 60 s, a few have passed
             bad = await server.invoke_command("ask", {"question": "Bridge news?", "since": "soon"}, user="bob")
             await bad.wait_done(timeout=10)
             assert "is not a date" in bad.text and bad.ephemeral
@@ -290,7 +317,11 @@ async def test_cooldown_and_errors_are_ephemeral_and_never_silent(workspace, rea
             oops = await server.invoke_command("search", {"query": "bridge"})
             await oops.wait_done(timeout=10)
             assert "Sorry, something went wrong" in oops.text and "disk on fire" not in oops.text
-            assert any("disk on fire" in (r.exc_text or "") or r.exc_info for r in caplog.records if r.levelname == "ERROR")
+            # The failure is logged once, as the failure of /search, with the exception and its traceback.
+            [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+            assert record.name == "bot.client" and record.getMessage() == "command search failed"
+            exc_type, exc, tb = record.exc_info
+            assert exc_type is RuntimeError and str(exc) == "disk on fire" and tb is not None
         server.assert_clean()
 
 
@@ -332,4 +363,163 @@ async def test_add_fetches_a_page_for_admins_only(workspace, real_embedder, site
             bad = await server.invoke_command("add", {"url": "http://10.0.0.1/x"}, user="admin")
             await bad.wait_done(timeout=30)
             assert "10.0.0.1" in bad.text
+        server.assert_clean()
+
+
+async def _reindex(server, user: str, **options):
+    """/reindex as `user`; returns the interaction once its reply is final (refused, done or failed)."""
+    h = await server.invoke_command("reindex", options, user=user)
+    await server.wait_for(lambda: h.text and not h.text.startswith("Reindexing"), timeout=120,
+                          what=f"the end of /reindex by {user}")  # fmt: skip
+    return h
+
+
+async def test_admins_by_role_or_user_id_may_reindex_and_no_one_else(workspace, real_embedder):
+    async with loopback_discord(permissions_override=True) as server:  # the command is open to every member
+        editors = server.guild.add_role("Editors", 0)  # no permission at all: admin only by its id
+        server.guild.add_member("carol", roles=["Editors"])
+        server.guild.add_member("dave", roles=["Moderator"])
+        bob = server.guild.member("bob")
+        bot = make_bot(server, workspace, real_embedder, admin_role_ids=[editors.id], admin_user_ids=[bob.id])
+        async with running_bot(bot, server):
+            for member in ("alice", "dave"):  # neither the role, nor the user id, nor Manage Server
+                no = await _reindex(server, member)
+                assert no.ephemeral and no.text == "Only Newsdesk admins can reindex.", (member, no.text)
+            for member in ("carol", "bob", "admin"):  # the role, the user id, Manage Server
+                yes = await _reindex(server, member)
+                assert not yes.ephemeral and yes.text.startswith("Reindex done"), (member, yes.text)
+                assert "4 articles" in yes.text
+            no = await server.invoke_command("add", {"url": "https://example-news.test/x"}, user="dave")
+            await no.wait_done(timeout=10)
+            assert no.ephemeral and no.text == "Only Newsdesk admins can add articles."
+        server.assert_clean()
+
+
+async def _answered_sentinel(server, channel: str = "ask") -> None:
+    """A question that is answered: once its reply is there, every earlier message has been handled."""
+    q = await server.send_user_message("How much will the harbour bridge repairs cost?", channel=channel)
+    reply = await server.wait_for_message(channel, timeout=30)
+    assert reply["message_reference"]["message_id"] == q["id"] and "42 million euros" in reply["content"]
+
+
+async def test_qa_channel_answers_questions_only_and_mentions_can_be_turned_off(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)  # question form required, mentions answered
+        async with running_bot(bot, server):
+            await server.send_user_message("The harbour bridge repairs cost a lot of money", channel="ask")
+            await server.send_user_message("Repairs?", channel="ask")  # a question, but under 10 characters
+            await _answered_sentinel(server)
+            assert len(server.bot_messages()) == 1  # the statement and the short question were ignored
+            # without the question form, a statement in the Q&A channel is answered
+            bot.settings.require_question_form = False
+            s = await server.send_user_message("Tell me the cost of the harbour bridge repairs", channel="ask")
+            reply = await server.wait_for_message("ask", timeout=30)
+            assert reply["message_reference"]["message_id"] == s["id"] and "42 million euros" in reply["content"]
+        server.assert_clean()
+
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder, answer_mentions=False)
+        async with running_bot(bot, server):
+            await server.send_user_message("How much will the harbour bridge repairs cost?", mention_bot=True)
+            await _answered_sentinel(server)  # the Q&A channel is still answered
+            assert server.bot_messages("general") == [] and len(server.bot_messages()) == 1
+        assert not server.pinging_sends()
+        server.assert_clean()
+
+
+async def test_reindex_force_allows_a_large_removal(workspace, real_embedder):
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            for name in ("harbour.txt", "velo.md", "comet.json"):  # 3 of the 4 articles: over the 50% guard
+                (workspace / "articles" / name).unlink()
+            refused = await _reindex(server, "admin")
+            assert refused.text.startswith("The reindex failed: This reindex would remove 3 of 4 articles")
+            assert refused.text.endswith("The previous index is still in use.")
+            still = await ask(server, "How much will the harbour bridge repairs cost?")
+            assert "42 million euros" in still.text
+            forced = await _reindex(server, "admin", force=True)  # a rebuild: it counts the one article as added
+            assert forced.text.startswith("Reindex done") and "; 1 articles" in forced.text, forced.text
+            gone = await ask(server, "How much will the harbour bridge repairs cost?")
+            assert gone.response["embeds"][0]["title"] == "Not in the articles" and "42 million" not in gone.text
+        server.assert_clean()
+
+
+async def test_status_shows_the_last_reindex(workspace, real_embedder):
+    async def last_reindex(server) -> datetime:
+        st = await server.invoke_command("status", {})
+        await st.wait_done(timeout=30)
+        fields = {f["name"]: f["value"] for f in st.response["embeds"][0]["fields"]}
+        return datetime.fromisoformat(fields["Last reindex"])
+
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder)
+        async with running_bot(bot, server):
+            built = await last_reindex(server)
+            assert built == datetime.fromisoformat(bot.engine.stats().last_reindex) and built.tzinfo is not None
+            assert built <= datetime.now(timezone.utc)
+            write(workspace / "articles" / "late.txt", "title: Late news\ndate: 2025-07-01\n\n"
+                  "The night ferry to the islands will run again from Friday, the harbour office said.")  # fmt: skip
+            await asyncio.sleep(1.05)  # the time is kept to the second: the new one must differ
+            before = datetime.now(timezone.utc).replace(microsecond=0)
+            done = await _reindex(server, "admin")
+            assert done.text.startswith("Reindex done") and "1 added" in done.text
+            after = await last_reindex(server)
+            assert built < before <= after <= datetime.now(timezone.utc)
+        server.assert_clean()
+
+
+async def test_background_feed_refresh_and_a_running_reindex(workspace, real_embedder, site, caplog):  # noqa: F811
+    caplog.set_level(logging.INFO, logger="bot.cogs.admin")
+    rss_url, _ = serve_local_news(site)
+    async with loopback_discord() as server:
+        bot = make_bot(server, workspace, real_embedder, feeds=[rss_url], refresh_minutes=0.01,
+                       allow_hosts=["127.0.0.1"])  # fmt: skip
+        # The scheduled refreshes, then the admin's /reindex, wait at a gate while the test looks at the bot.
+        gates = {"scheduled refresh": threading.Event(), "admin": threading.Event()}
+        gates["admin"].set()
+        calls, real_reindex = [], bot.engine.reindex
+
+        def gated_reindex(*args, **kwargs):
+            who = kwargs.get("who")
+            calls.append(who)
+            gates["scheduled refresh" if who == "scheduled refresh" else "admin"].wait(60)
+            return real_reindex(*args, **kwargs)
+
+        def skipped() -> int:
+            return sum(r.getMessage() == "scheduled refresh skipped: a reindex is running" for r in caplog.records)
+
+        bot.engine.reindex = gated_reindex
+        async with running_bot(bot, server):
+            # The refresh starts on its own: it pulled the feed into the articles folder and waits to reindex.
+            await server.wait_for(lambda: calls, timeout=30, what="the scheduled refresh")
+            assert calls == ["scheduled refresh"]
+            assert len(list((workspace / "articles" / "web").rglob("*.txt"))) == 3
+            busy = await server.invoke_command("reindex", {}, user="admin")
+            await busy.wait_done(timeout=10)
+            assert busy.ephemeral and busy.text == "A reindex is already running (started by scheduled refresh)."
+            gates["scheduled refresh"].set()
+            await server.wait_for(lambda: any("scheduled refresh in" in r.getMessage() for r in caplog.records),
+                                  timeout=120, what="the end of the refresh")  # fmt: skip
+            h = await ask(server, "How many beekeepers set up their stalls along the harbour?")
+            assert "More than forty beekeepers set up their stalls along the harbour" in h.text.replace("**", "")
+            assert "[Beekeepers crowd the harbour market]" in h.response["embeds"][0]["description"]
+
+            # While an admin's /reindex runs, the scheduled refresh skips its turns and fetches nothing.
+            gates["admin"].clear()
+            for _ in range(20):  # between two refreshes (each takes a moment, every 0.6 s)
+                await server.wait_for(lambda: bot.job is None, timeout=60, what="no reindex running")
+                r = await server.invoke_command("reindex", {}, user="admin")
+                await r.wait_done(timeout=10)
+                if r.text.startswith("Reindexing"):
+                    break
+                assert r.text == "A reindex is already running (started by scheduled refresh)."
+            await server.wait_for(lambda: calls[-1].startswith("admin"), timeout=30, what="the /reindex")
+            before, fetched = skipped(), site.total()
+            await server.wait_for(lambda: skipped() >= before + 2, timeout=30, what="two skipped refreshes")
+            assert site.total() == fetched and calls[-1].startswith("admin")
+            gates["admin"].set()
+            await server.wait_for(lambda: "Reindex done" in (r.text or ""), timeout=120)
+            # and the refreshes resume: the feed is asked again (a conditional request)
+            await server.wait_for(lambda: site.total() > fetched, timeout=30, what="the next refresh")
         server.assert_clean()

@@ -1,4 +1,5 @@
-"""`newsdesk run` in its own process: SIGTERM closes it cleanly and cancels a running reindex safely."""
+"""`newsdesk run`, `start` and `sync-commands` in their own process, against the loopback Discord: SIGTERM
+closes the bot cleanly and cancels a running reindex safely; the commands are published where asked."""
 
 import asyncio
 import os
@@ -21,8 +22,9 @@ port = int(sys.argv[1])
 discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
 discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{port}/")
 from bot.cli import main
-raise SystemExit(main(["run"]))
+raise SystemExit(main(sys.argv[2:] or ["run"]))
 """
+COMMANDS = {"ask", "search", "sources", "status", "reindex", "add"}
 
 
 async def test_sigterm_cancels_the_reindex_and_keeps_the_index(tmp_path, real_embedder):
@@ -65,3 +67,71 @@ async def test_sigterm_cancels_the_reindex_and_keeps_the_index(tmp_path, real_em
     after = Engine(tmp_path / "index", real_embedder)
     assert after.dir.current_path() == before and after.stats().articles == 3
     assert not list((tmp_path / "index" / "versions").glob(".tmp-*"))  # the staged version was removed
+
+
+async def newsdesk_on_loopback(server, tmp_path, *args, env=None, timeout=300):
+    """`newsdesk ARGS` in its own process, its discord.py pointed at `server`; returns (rc, stdout, stderr)."""
+    env = {**os.environ, "NEWSDESK_GUILD_IDS": str(server.guild.id), "NEWSDESK_INDEX_DIR": str(tmp_path / "index"),
+           "HF_HUB_OFFLINE": "1", **(env or {})}  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", BOOT, str(server.port), "--env-file", str(tmp_path / "no.env"), *args, cwd=ROOT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_sync_commands_to_the_guilds_or_globally(tmp_path):
+    async with LoopbackDiscord() as server:
+        gid = server.guild.id
+        token = {"DISCORD_TOKEN": server.token}
+        rc, out, err = await newsdesk_on_loopback(server, tmp_path, "sync-commands", env=token)
+        assert rc == 0, err
+        assert out == f"synced {len(COMMANDS)} commands to guild {gid}\n"
+        assert {c["name"] for c in server.synced_commands()} == COMMANDS
+        assert server.synced_commands(guild=None) == []  # nothing global without --global
+        assert [scope for scope, _, _ in server.command_syncs] == [gid]
+
+        rc, out, err = await newsdesk_on_loopback(server, tmp_path, "sync-commands", "--global", env=token)
+        assert rc == 0, err
+        assert f"synced {len(COMMANDS)} commands globally" in out
+        assert {c["name"] for c in server.synced_commands(guild=None)} == COMMANDS
+        assert [scope for scope, _, _ in server.command_syncs] == [gid, None, gid]
+        assert server.token not in out + err
+        server.assert_clean()
+
+        env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", BOOT, str(server.port), "--env-file", str(tmp_path / "no.env"), "sync-commands",
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 1 and "sync-commands needs DISCORD_TOKEN" in err.decode()
+        assert len(server.command_syncs) == 3  # nothing was sent
+
+
+async def test_start_with_a_token_runs_the_bot(tmp_path, real_embedder):
+    folder = tmp_path / "articles"
+    for name, text in ARTICLES.items():
+        write(folder / name, text)
+    Engine(tmp_path / "index", real_embedder).reindex([folder])
+    async with LoopbackDiscord() as server:
+        env = {**os.environ, "DISCORD_TOKEN": server.token, "NEWSDESK_GUILD_IDS": str(server.guild.id),
+               "NEWSDESK_INDEX_DIR": str(tmp_path / "index"), "NEWSDESK_ARTICLES_DIR": str(folder),
+               "HF_HUB_OFFLINE": "1"}  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", BOOT, str(server.port), "start", cwd=ROOT,
+                                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            await server.wait_for(lambda: server.synced_commands() and server.identifies, timeout=300)
+            h = await server.invoke_command("ask", {"question": "How much will the harbour bridge repairs cost?"})
+            await h.wait_done(timeout=60)
+            assert "42 million euros" in h.text
+            proc.send_signal(signal.SIGTERM)
+            rc = await asyncio.wait_for(proc.wait(), timeout=120)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+        out = (await proc.stdout.read()).decode()
+    assert rc == 0 and "terminal chat" not in out  # the bot, not the chat

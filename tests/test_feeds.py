@@ -554,13 +554,16 @@ def test_size_limit_is_enforced_while_reading(site, tmp_path):
 
 def test_per_host_delay_and_user_agent(site, tmp_path):
     local, _ = serve_local_news(site)
+    # Four workers could send the three article requests at once: only the pacer spaces them.
     policy = FetchPolicy(allow_hosts=("127.0.0.1",), per_host_delay=0.25, concurrency=4)
     refresh_feeds([local], tmp_path / "articles", policy)
     times = sorted(t for t, _, _ in site.log)
     assert len(times) == 4
-    # Paced at request start (server-side arrival times jitter a little with connection setup).
-    assert times[-1] - times[0] >= 0.6
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.12
+    # The pacer promises 0.25 s between the starts of two requests to one host; the server sees them
+    # arrive up to a few tens of milliseconds off (connection setup, thread scheduling).
+    slack = 0.05
+    assert times[-1] - times[0] >= 3 * 0.25 - slack
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.25 - slack
     assert all(h["user-agent"].startswith("NewsdeskBot/") for _, _, h in site.log)
 
 
@@ -598,9 +601,11 @@ def test_localhost_needs_allow_hosts(site, tmp_path, no_outside_connections):
     assert no_outside_connections == [] and site.total() == 0
     # allow_hosts is an exact, case-insensitive host match.
     policy = FetchPolicy(allow_hosts=("LOCALHOST",), per_host_delay=0.0)
-    if socket.getaddrinfo("localhost", site.port, type=socket.SOCK_STREAM)[0][4][0] == "127.0.0.1":
-        _, ok = fetch_page(url, tmp_path / "articles", policy)
-        assert ok.status == "ok"
+    first = socket.getaddrinfo("localhost", site.port, type=socket.SOCK_STREAM)[0][4][0]
+    if first != "127.0.0.1":  # the site listens on 127.0.0.1 only
+        pytest.skip(f"localhost resolves to {first} first here, not 127.0.0.1: the allowed fetch is not tried")
+    _, ok = fetch_page(url, tmp_path / "articles", policy)
+    assert ok.status == "ok" and site.total() == 1
 
 
 def test_a_feed_cannot_send_us_inside(site, tmp_path, no_outside_connections):

@@ -49,13 +49,15 @@ def test_terms_in_bold_and_source_linked():
 def test_huge_quotes_and_many_related_stay_within_limits():
     long = " ".join(["word"] * 3000)
     e = render.answer_embed(answer(*[quote(long, tuple((i * 5, i * 5 + 4) for i in range(600)))] * 3))
-    assert len(e.description) <= render.DESCRIPTION_MAX and len(e) <= render.EMBED_TOTAL_MAX
+    # Discord's documented limits, written out here (not the code's constants, which could be wrong too).
+    assert len(e.description) <= 4096 and len(e) <= 6000 and len(e.title) <= 256 and len(e.footer.text) <= 2048
     assert "…" in e.description
     refs = tuple(ArticleRef(i, "T" * 400, None, None, None, "S" * 300, "en") for i in range(30))
     e2 = render.answer_embed(answer(answered=False, related=refs))
-    assert len(e2) <= render.EMBED_TOTAL_MAX and all(len(f.value) <= 1024 for f in e2.fields)
+    assert len(e2) <= 6000 and len(e2.fields) <= 25
+    assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in e2.fields)
     text = render.answer_text(answer(*[quote(long)] * 3))
-    assert len(text) <= render.CONTENT_MAX
+    assert len(text) <= 2000
 
 
 def test_not_found_in_french():

@@ -55,7 +55,16 @@ def test_empty_question(engine, question):
 def test_too_long_question(engine):
     with pytest.raises(QuestionTooLong, match="limit is 2000"):
         engine.ask("why " * 600)
-    assert engine.ask("bridge " * 250)  # 1,750 characters is fine
+    at_limit = ("bridge repairs " * 133).strip() + " cost?"  # 2,000 characters exactly
+    assert len(at_limit) == 2000
+    answer = engine.ask(at_limit)
+    assert answer.question == at_limit
+    named = [q.article.title for q in answer.quotes] + [r.title for r in answer.related]
+    assert named and named[0] == "Harbour bridge closes for repairs"
+    with pytest.raises(QuestionTooLong, match="limit is 2000"):
+        engine.ask(at_limit + "s")
+    spaced = "bridge" + " " * 3000 + "repairs?"  # runs of whitespace count as one space
+    assert engine.ask(spaced).question == "bridge repairs?"
 
 
 def test_sources_newest_first(engine):
