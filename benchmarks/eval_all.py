@@ -1,7 +1,8 @@
 """`make eval`: every evaluation set through the real `ask` path, with baselines, in one table.
 
 Sets (from ../shared/eval beside the project): piaf.dev and piaf.test (the same 761 French paragraphs, indexed
-once), piaf_abstain, xquad_en, squad2_dev. Each set is indexed in a temporary folder, one paragraph per
+once), piaf_abstain, xquad_en, squad2_dev, and the cross-lingual XQuAD sets (English questions over the Spanish
+and German paragraphs, Spanish questions over the English ones). Each set is indexed in a temporary folder, one paragraph per
 article, and measured by `index.evaluation` (what `newsdesk eval --baselines` prints for one set) with
 Newsdesk's fusion and the baselines BM25 alone, dense alone and reciprocal rank fusion.
 
@@ -61,10 +62,13 @@ END = "<!-- eval_all:end -->"
 GROUPS = {
     "piaf.passages.jsonl": {"piaf.dev": "piaf.dev.questions.jsonl", "piaf.test": "piaf.test.questions.jsonl"},
     "piaf_abstain.passages.jsonl": {"piaf_abstain": "piaf_abstain.questions.jsonl"},
-    "xquad_en.passages.jsonl": {"xquad_en": "xquad_en.questions.jsonl"},
+    "xquad_en.passages.jsonl": {"xquad_en": "xquad_en.questions.jsonl", "xquad_es2en": "xquad_es2en.questions.jsonl"},
+    "xquad_es.passages.jsonl": {"xquad_en2es": "xquad_en2es.questions.jsonl"},
+    "xquad_de.passages.jsonl": {"xquad_en2de": "xquad_en2de.questions.jsonl"},
     "squad2_dev.passages.jsonl": {"squad2_dev": "squad2_dev.questions.jsonl"},
 }
-LANG = {"piaf.dev": "fr", "piaf.test": "fr", "piaf_abstain": "fr", "xquad_en": "en", "squad2_dev": "en"}
+LANG = {"piaf.dev": "fr", "piaf.test": "fr", "piaf_abstain": "fr", "xquad_en": "en", "squad2_dev": "en",
+        "xquad_es2en": "es->en", "xquad_en2es": "en->es", "xquad_en2de": "en->de"}
 
 
 def _get(report: dict, path: str):
@@ -75,14 +79,19 @@ def _get(report: dict, path: str):
 
 
 # (set, what, metric path, minimum)
+# The targets of the multilingual-model issue, for the shipped default (piaf.test: report only, never tuned on).
 TARGETS = [
-    ("piaf.test", "R@1", "passage.r@1", 0.75),
-    ("piaf.test", "R@5", "passage.r@5", 0.92),
-    ("piaf.test", "quote hit@1", "quote.hit@1", 0.65),
-    ("xquad_en", "R@1", "passage.r@1", 0.95),
-    ("xquad_en", "quote hit@1", "quote.hit@1", 0.80),
-    ("piaf_abstain", "abstains on unanswerable", "abstention.abstained_unanswerable", 0.70),
+    ("piaf.test", "R@1", "passage.r@1", 0.78),
+    ("piaf.test", "R@5", "passage.r@5", 0.93),
+    ("piaf.test", "quote hit@1", "quote.hit@1", 0.66),
+    ("xquad_en", "R@1", "passage.r@1", 0.97),
+    ("xquad_en", "quote hit@1", "quote.hit@1", 0.85),
+    *[(name, what, path, minimum) for name in ("xquad_en2es", "xquad_en2de", "xquad_es2en")
+      for what, path, minimum in (("R@1", "passage.r@1", 0.85), ("quote hit@1", "quote.hit@1", 0.60))],
+    ("piaf_abstain", "abstains on unanswerable", "abstention.abstained_unanswerable", 0.72),
     ("piaf_abstain", "answers answerable", "abstention.answered_answerable", 0.90),
+    ("squad2_dev", "abstains on unanswerable", "abstention.abstained_unanswerable", 0.20),
+    ("squad2_dev", "answers answerable", "abstention.answered_answerable", 0.90),
 ]
 
 

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--articles", type=Path, action="append", help="articles folder (repeatable)")
     r.add_argument("--feed", action="append", default=[], help="also pull this RSS/Atom feed (repeatable)")
     r.add_argument("--allow-host", action="append", default=[], help="allow fetching from this private host")
-    r.add_argument("--force", action="store_true", help="allow large removals; rebuild for a new model")
+    r.add_argument("--force", action="store_true", help="rebuild the whole index from the articles (vectors reused where they still read): repairs a damaged index, moves it to the configured or default model, allows large removals")
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     a = with_index(sub.add_parser("ask", help="answer a question with quotes ('-' reads one question a line)"))

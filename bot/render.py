@@ -95,6 +95,12 @@ def _quote_markdown(quote: Quote, limit: int = QUOTE_MAX) -> str:
     return body
 
 
+def language_mark(quote: Quote, lang: str) -> str:
+    """"`FR` " before a quote in another language than the question (quotes are shown as written)."""
+    other = _line(quote.article.lang)
+    return f"`{other.upper()}` " if other and lang and other != lang and other.isalpha() and len(other) <= 3 else ""
+
+
 def _line(text: str | None) -> str:
     """A metadata value as one line without control, bidi or invisible characters (not escaped)."""
     return normalize_line(text) if text else ""
@@ -134,7 +140,7 @@ def answer_embed(answer: Answer, quotes: tuple[Quote, ...] | None = None, start:
     embed = discord.Embed(title=cut(t("answer_title", lang), TITLE_MAX), colour=COLOUR)
     blocks = []
     for n, q in enumerate(quotes, start=start):
-        blocks.append(f"**{n}.** « {_quote_markdown(q)} »\n— {source_markdown(q.article, lang)}")
+        blocks.append(f"**{n}.** {language_mark(q, lang)}« {_quote_markdown(q)} »\n— {source_markdown(q.article, lang)}")
     description = "\n\n".join(blocks)
     while len(description) > DESCRIPTION_MAX and len(blocks) > 1:
         blocks.pop()
@@ -156,7 +162,7 @@ def answer_text(answer: Answer) -> str:
     parts = []
     budget = CONTENT_MAX - 80
     for n, q in enumerate(answer.quotes, start=1):
-        block = f"**{n}.** « {_quote_markdown(q, 600)} »\n— {source_markdown(q.article, lang)}"
+        block = f"**{n}.** {language_mark(q, lang)}« {_quote_markdown(q, 600)} »\n— {source_markdown(q.article, lang)}"
         if len("\n\n".join([*parts, block])) > budget:
             break
         parts.append(block)
@@ -197,7 +203,10 @@ def status_embed(stats: IndexStats | None, latency_ms: float, lang: str) -> disc
         embed.add_field(name=t("status_articles", lang), value=str(stats.articles))
         embed.add_field(name=t("status_passages", lang), value=str(stats.passages))
         embed.add_field(name=t("status_languages", lang), value=cut(langs, FIELD_VALUE_MAX))
-        embed.add_field(name=t("status_model", lang), value=cut(f"{stats.model} · {stats.index_type}", FIELD_VALUE_MAX))
+        model = f"{stats.model} · {stats.index_type}"
+        if stats.upgrade:
+            model += " → " + t("status_upgrade", lang, model=stats.upgrade)
+        embed.add_field(name=t("status_model", lang), value=cut(model, FIELD_VALUE_MAX))
         embed.add_field(name=t("status_last", lang), value=stats.last_reindex or "-")
     lat = "-" if latency_ms != latency_ms or math.isinf(latency_ms) else f"{latency_ms:.0f} ms"
     embed.add_field(name=t("status_latency", lang), value=lat)

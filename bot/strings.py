@@ -30,6 +30,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "status_passages": {"en": "Passages", "fr": "Passages"},
     "status_languages": {"en": "Languages", "fr": "Langues"},
     "status_model": {"en": "Model", "fr": "Modèle"},
+    "status_upgrade": {
+        "en": "{model} on /reindex force",
+        "fr": "{model} avec /reindex force",
+    },
     "status_last": {"en": "Last reindex", "fr": "Dernière indexation"},
     "status_latency": {"en": "Gateway latency", "fr": "Latence de la passerelle"},
     "no_index": {
@@ -75,6 +79,68 @@ STRINGS: dict[str, dict[str, str]] = {
     "bad_date": {"en": "“{value}” is not a date (use 2025-05 or 2025-05-12).",
                  "fr": "« {value} » n’est pas une date (écrivez 2025-05 ou 2025-05-12)."},
     "unknown_date": {"en": "undated", "fr": "sans date"},
+    # Timelines and follows (bot/cogs/follow.py, bot/render_follows.py)
+    "timeline_title": {"en": "Timeline: {topic}", "fr": "Chronologie : {topic}"},
+    "timeline_footer": {
+        "en": "Page {page}/{pages} · {total} articles, oldest first",
+        "fr": "Page {page}/{pages} · {total} articles, du plus ancien au plus récent",
+    },
+    "timeline_none": {
+        "en": "The articles do not tell this story.",
+        "fr": "Les articles ne racontent pas cette histoire.",
+    },
+    "newest": {"en": "newest", "fr": "le plus récent"},
+    "also_in": {"en": "also in", "fr": "aussi dans"},
+    "follow_done": {
+        "en": "Following “{topic}” in {where}: new articles that match it will be posted there, at most one "
+        "message every {cooldown}. /unfollow stops it.",
+        "fr": "Vous suivez « {topic} » dans {where} : les nouveaux articles qui s’y rapportent y seront publiés, "
+        "au plus un message toutes les {cooldown}. /unfollow arrête le suivi.",
+    },
+    "follow_dm": {"en": "your direct messages", "fr": "vos messages privés"},
+    "follow_dm_hello": {
+        "en": "You will get the new articles about “{topic}” here.",
+        "fr": "Vous recevrez ici les nouveaux articles sur « {topic} ».",
+    },
+    "follow_dm_refused": {
+        "en": "I cannot send you direct messages (your privacy settings block them): allow direct messages from "
+        "server members, or follow the topic in a channel.",
+        "fr": "Je ne peux pas vous envoyer de messages privés (vos paramètres de confidentialité les bloquent) : "
+        "autorisez les messages privés des membres du serveur, ou suivez le sujet dans un salon.",
+    },
+    "follow_exists": {"en": "You already follow “{topic}” there.", "fr": "Vous suivez déjà « {topic} » à cet endroit."},
+    "follow_limit_member": {
+        "en": "You already follow {n} topics, the most allowed: /unfollow one first.",
+        "fr": "Vous suivez déjà {n} sujets, le maximum : arrêtez-en un avec /unfollow.",
+    },
+    "follow_limit_guild": {
+        "en": "This server already has {n} follows, the most allowed.",
+        "fr": "Ce serveur compte déjà {n} suivis, le maximum autorisé.",
+    },
+    "follow_channel_refused": {
+        "en": "I cannot post in that channel: choose a text channel where I may send messages.",
+        "fr": "Je ne peux pas publier dans ce salon : choisissez un salon textuel où je peux écrire.",
+    },
+    "unfollow_done": {"en": "Stopped following “{topic}”.", "fr": "Vous ne suivez plus « {topic} »."},
+    "unfollow_none": {"en": "No follow of yours matches this.", "fr": "Aucun de vos suivis ne correspond."},
+    "unfollow_not_yours": {
+        "en": "Only the member who follows this topic, or an admin, can stop it.",
+        "fr": "Seul le membre qui suit ce sujet, ou un admin, peut arrêter ce suivi.",
+    },
+    "unfollow_button": {"en": "Unfollow", "fr": "Ne plus suivre"},
+    "following_mine": {"en": "Your follows", "fr": "Vos suivis"},
+    "following_guild": {"en": "Follows in this server", "fr": "Suivis de ce serveur"},
+    "following_none": {"en": "Nothing is followed yet: /follow a topic.", "fr": "Aucun suivi pour l’instant : /follow un sujet."},
+    "following_paused": {"en": "stopped: {reason}", "fr": "arrêté : {reason}"},
+    "following_since": {"en": "since {date}", "fr": "depuis le {date}"},
+    "following_last": {"en": "last alert {date}", "fr": "dernière alerte le {date}"},
+    "alert_title": {"en": "New on “{topic}”", "fr": "Du nouveau sur « {topic} »"},
+    "alert_footer": {
+        "en": "{n} new article(s) · followed since {date} · the button below stops these messages",
+        "fr": "{n} nouvel(s) article(s) · suivi depuis le {date} · le bouton ci-dessous arrête ces messages",
+    },
+    "minutes": {"en": "{n} min", "fr": "{n} min"},
+    "seconds": {"en": "{n} s", "fr": "{n} s"},
 }
 
 

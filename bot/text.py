@@ -71,8 +71,11 @@ def _wrap(text: str, indent: str = "    ") -> str:
     return "\n".join(textwrap.fill(p, 100, initial_indent=indent, subsequent_indent=indent) for p in text.split("\n"))
 
 
-def render_quote(n: int, quote: Quote) -> str:
-    return f"[{n}] {source_line(quote.article)}\n{_wrap(quote.highlighted)}"
+def render_quote(n: int, quote: Quote, lang: str | None = None) -> str:
+    """One quote under its source line; `[fr]` marks a quote in another language than the question."""
+    other = quote.article.lang
+    mark = f"[{_one(other)}] " if other and lang and other != lang else ""
+    return f"[{n}] {mark}{source_line(quote.article)}\n{_wrap(quote.highlighted)}"
 
 
 def render_answer(answer: Answer) -> str:
@@ -83,7 +86,7 @@ def render_answer(answer: Answer) -> str:
             lines.append(t("related", lang))
             lines += [f"  - {source_line(r)}" for r in answer.related]
         return "\n".join(lines)
-    lines = [render_quote(i, q) for i, q in enumerate(answer.quotes, start=1)]
+    lines = [render_quote(i, q, lang) for i, q in enumerate(answer.quotes, start=1)]
     lines.append(t("footer", lang, articles=answer.articles_searched, ms=round(answer.took_ms)))
     return "\n\n".join(lines)
 
@@ -108,6 +111,7 @@ def render_stats(stats: IndexStats) -> str:
         f"last reindex  {_one(stats.last_reindex or '-')}",
         f"newest        {_one(stats.newest or '-')}",
         f"size on disk  {stats.size_bytes / 1e6:.1f} MB",
+        *([f"upgrade       `newsdesk reindex --force` moves the index to {_one(stats.upgrade)}"] if stats.upgrade else []),
     ])  # fmt: skip
 
 

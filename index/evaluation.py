@@ -121,7 +121,7 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
         from tqdm import tqdm
 
         iterator = tqdm(questions, desc="questions", leave=False)
-    threshold = engine.config.min_confidence
+    threshold = engine.profile.min_confidence
     has_negatives = fixed and any(q.get("is_impossible") for q in questions)
     fixed_pos: dict[str, list[float]] = {"dense": [], "score": []}
     fixed_neg: dict[str, list[float]] = {"dense": [], "score": []}

@@ -109,9 +109,11 @@ class Filters:
     since: str | None = None
     until: str | None = None
     lang: str | None = None
+    # Article ids left out of retrieval altogether (a followed story's known articles: index/follows.py).
+    exclude_articles: frozenset[int] = frozenset()
 
     def is_empty(self) -> bool:
-        return not (self.source or self.since or self.until or self.lang)
+        return not (self.source or self.since or self.until or self.lang or self.exclude_articles)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class Answer:
     date_hint: str | None = None
     terms: tuple[str, ...] = field(default=(), repr=False)
     ranking: tuple[int, ...] = field(default=(), repr=False)  # article ids, best first (evaluation)
+    # The abstention features of the best passage (index/search.py `_evidence`), for evaluation and fitting.
+    evidence: dict | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -194,6 +198,9 @@ class IndexStats:
     last_reindex: str | None
     size_bytes: int
     newest: str | None = None
+    # The model a forced reindex would move the index to (the default model, when the index was built with
+    # another and no model is configured); None when it already uses it.
+    upgrade: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from .analyzer import analyze_spans, stem_prefixes, term_set
@@ -99,6 +99,8 @@ def choose_quote(
     score: float,
     *,
     highlight: bool = True,
+    similarity: Sequence[float] | None = None,
+    similarity_weight: float = 0.0,
 ) -> tuple[Quote | None, float]:
     """Return the best few consecutive sentences of `passage` as a verified quote, and the best sentence's score.
 
@@ -106,6 +108,8 @@ def choose_quote(
     MAX_QUOTE_WORDS: the answer is often in the sentence after the one that repeats the question's words.
     The quote is cut from the stored article text by offsets and checked to be exactly that text, so what
     is shown can never differ from the article. `highlight=False` leaves the highlights for later.
+    `similarity` (each sentence's cosine with the question) adds `similarity_weight` times its min-max
+    normalized value to the sentence scores: meaning where the words are not shared (another language).
     """
     sentences = list(passage.sentences)
     if not sentences:
@@ -121,6 +125,11 @@ def choose_quote(
         df = sum(s in st or prefix in st for st in sets)
         local[s] = math.log(1 + (n + 1) / (0.5 + df)) / norm
     scores = [_sentence_score(terms, sets[i], local, x, i) for i, x in enumerate(texts)]
+    if similarity is not None and len(similarity) == n and similarity_weight:
+        sims = [float(v) for v in similarity]
+        low, high = min(sims), max(sims)
+        if high > low:
+            scores = [sc + similarity_weight * (v - low) / (high - low) for sc, v in zip(scores, sims, strict=True)]
     best = max(range(n), key=lambda i: scores[i])
     lengths = [len(x.split()) for x in texts]
     first, last, words = best, best, lengths[best]

@@ -7,8 +7,8 @@ import math
 import re
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,13 +17,14 @@ import numpy as np
 from .analyzer import analyze, term_set
 from .build import BuildOptions, Progress, reindex_articles, reindex_folders
 from .dates import in_range, question_dates
-from .embedding import Embedder
+from .embedding import Embedder, identity_of
 from .errors import EmptyQuestion, QuestionTooLong
 from .lang import detect_language
 from .models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
 from .quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from .store import FORMAT_VERSION, IndexDir, Snapshot
 from .text import fold
+from .tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for
 
 log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"\d+")
@@ -31,46 +32,34 @@ _NUMBER = re.compile(r"\d+")
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Retrieval and answering knobs; the defaults were tuned with `newsdesk eval` (see docs/quality.md)."""
+    """Retrieval and answering knobs. The numbers fitted per model live in index/tuning.py (profiles); a field
+    here left at None takes the profile's value, one set here overrides it (a setting, an eval baseline)."""
 
     k: int = 3
     candidates: int = 100
     max_per_article: int = 1
     max_question_chars: int = 2000
-    # Weight of the dense score in the fusion, per question language (the rest goes to BM25). The bundled
-    # model is English-trained: on French it mostly adds noise, so it gets little weight there.
-    dense_weight: dict = field(default_factory=lambda: {"en": 0.5, "fr": 0.2, "*": 0.3})
-    # Abstain when the confidence of the best passage is under this. The confidence is a logistic model of
-    # the evidence (Engine._evidence), per question language like the fusion weights, with signs fixed (more
-    # coverage never lowers it): fitted on piaf_abstain for French (and other languages), its bias set so
-    # that 0.5 answers 90% of the answerable questions there; on squad2_dev for English, answering 94% there
-    # (docs/quality.md). Another embedding model changes the cosines: re-check with `newsdesk eval` on an
-    # abstention set (and adjust the biases) after switching.
-    min_confidence: float = 0.5
-    confidence_weights: dict = field(default_factory=lambda: {
-        "en": {"bias": -2.24, "dense": 2.73, "sentence_coverage": 0.41, "margin": 0.17, "names": 0.42,
-               "numbers": 0.87, "max_unmatched": -1.12},
-        "*": {"bias": -5.13, "dense": 4.79, "lexical": 6.81, "coverage": 0.84, "coverage_rare": 0.44,
-              "sentence_coverage": 0.1, "margin": 2.67, "names": 1.52, "numbers": 0.77, "unknown": -0.87,
-              "max_unmatched": -1.67},
-    })  # fmt: skip
     date_boost: float = 0.1
     duplicate_overlap: float = 0.8
     more: int = 6  # quotes kept for the "More" button
     fusion: str = "convex"  # or "rrf" (reciprocal rank fusion, kept as an evaluation baseline)
     ranking_depth: int = 20  # article ids kept in Answer.ranking, for evaluation
     rerank_depth: int = 20  # passages re-ranked by their best sentence (30 measured no better)
-    sentence_weight: float = 0.6
-    min_relative_score: float = 0.6  # later quotes must score at least this share of the first
-    # BM25 parameters for ranking, applied at query time (changing them needs no reindex). Lower than the
-    # usual 1.2 / 0.75, which suits short passages: piaf.dev R@1 +0.3, quote hit@1 +0.3, and the fusion stays
-    # ahead of BM25 alone on piaf_abstain, which 0.6 / 0.6 (+0.5 R@1 on piaf.dev) did not (docs/quality.md).
-    # The abstention model keeps reading BM25 at 1.2 / 0.75, the parameters its weights were fitted with.
-    bm25_k1: float = 0.9
-    bm25_b: float = 0.6
+    # Overrides of the profile (None: the profile's value).
+    dense_weight: dict | None = None
+    min_confidence: float | None = None
+    confidence_weights: dict | None = None
+    bm25_k1: float | None = None
+    bm25_b: float | None = None
+    sentence_weight: float | None = None
+    min_relative_score: float | None = None
+    sentence_dense: float | None = None
 
-    def weight(self, lang: str) -> float:
-        return self.dense_weight.get(lang, self.dense_weight.get("*", 0.3))
+    def tuned(self, profile: Profile) -> Profile:
+        """The profile with this config's overrides applied."""
+        names = ("dense_weight", "min_confidence", "confidence_weights", "bm25_k1", "bm25_b", "sentence_weight",
+                 "min_relative_score", "sentence_dense")  # fmt: skip
+        return replace(profile, **{n: getattr(self, n) for n in names if getattr(self, n) is not None})
 
 
 @dataclass(frozen=True)
@@ -80,6 +69,10 @@ class _Candidate:
     dense: float
     lexical: float
     fused: float
+    # The passage is in another language than the question: shared words cannot be expected, so what the
+    # lexical side lacks is not held against it (the dense score stands in for it).
+    cross: bool = False
+    dense_n: float = 0.0  # the dense score min-max normalized over the candidates
 
 
 class Engine:
@@ -95,13 +88,29 @@ class Engine:
         embedder: Embedder,
         config: SearchConfig | None = None,
         build: BuildOptions | None = None,
+        successor: Callable[[], Embedder] | None = None,
     ):
         self.dir = IndexDir(index_dir)
-        self.embedder = embedder
         self.config = config or SearchConfig()
         self.build = build or BuildOptions()
+        self._use(embedder)
+        # What a forced rebuild moves the index to, when it was not chosen by the operator: an index is served
+        # with the model it was built with until `reindex --force` (see bot/compose.py).
+        self._successor = successor
         self._snapshot: Snapshot | None = None
         self._load_lock = threading.Lock()
+
+    def _use(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.profile = self.config.tuned(profile_for(identity_of(embedder)))
+
+    @property
+    def upgrade(self) -> str | None:
+        """The model a forced reindex would move this index to, when that is not the model it serves with."""
+        if self._successor is None:
+            return None
+        nxt = self._successor()
+        return nxt.name if identity_of(nxt) != identity_of(self.embedder) else None
 
     # --- index lifecycle ---------------------------------------------------------------------------------
 
@@ -118,7 +127,7 @@ class Engine:
         with self._load_lock:
             if self._snapshot is None or self.dir.current_path() != self._snapshot.path:
                 snap = self.dir.load(self._snapshot)
-                snap.manifest.check_model(self.embedder.name)
+                snap.manifest.check_model(identity_of(self.embedder))
                 self._snapshot = snap
             return self._snapshot
 
@@ -159,9 +168,16 @@ class Engine:
         cancel: threading.Event | None = None,
         who: str = "",
     ) -> ReindexSummary:
+        embedder = self.embedder
+        if force and self._successor is not None:
+            embedder = self._successor()
         summary = reindex_folders(
-            self.dir, folders, self.embedder, self.build, force=force, progress=progress, cancel=cancel, who=who
+            self.dir, folders, embedder, self.build, force=force, progress=progress, cancel=cancel, who=who
         )
+        with self._load_lock:
+            if embedder is not self.embedder:
+                self._use(embedder)  # the new version was written by it: serve with it from now on
+                self._snapshot = None
         self._refresh()
         return summary
 
@@ -177,7 +193,7 @@ class Engine:
                 self._snapshot = self.dir.load(self._snapshot)
 
     def stats(self) -> IndexStats:
-        return self.snapshot.stats()
+        return replace(self.snapshot.stats(), upgrade=self.upgrade)
 
     def articles(self, query: str | None = None) -> list[ArticleRef]:
         """Indexed articles, newest first; `query` keeps those whose title or source contains it."""
@@ -199,6 +215,8 @@ class Engine:
 
     def _mask(self, snap: Snapshot, filters: Filters | None) -> np.ndarray | None:
         """Per-row 0/1 weights: the live rows that pass the filters; None when every row counts."""
+        if filters is not None and filters.exclude_articles:  # scoped asking (see _without, below)
+            return _without(snap, self._mask(snap, replace(filters, exclude_articles=frozenset())), filters)
         if filters is None or filters.is_empty():
             return snap.weights()
         allowed = set()
@@ -216,7 +234,7 @@ class Engine:
         return snap.weights(allowed)
 
     def _bm25(self, snap: Snapshot):
-        return snap.bm25(self.config.bm25_k1, self.config.bm25_b)
+        return snap.bm25(self.profile.bm25_k1, self.profile.bm25_b)
 
     def _idf(self, snap: Snapshot, stems: Sequence[str]) -> dict[str, float]:
         if not snap.size:
@@ -225,13 +243,14 @@ class Engine:
         return {s: bm25.idf(s) for s in stems}
 
     def _retrieve(self, snap: Snapshot, question: str, lang: str, mask: np.ndarray | None,
-                  date_hint) -> list[_Candidate]:  # fmt: skip
+                  date_hint, qvec: np.ndarray | None = None) -> list[_Candidate]:  # fmt: skip
         """Fuse dense and BM25 candidates; return them best first."""
         n = snap.size
         if n == 0:
             return []
         c = min(self.config.candidates, n)
-        qvec = self.embedder.encode_queries([question])
+        if qvec is None:
+            qvec = self.embedder.encode_queries([question])
         if mask is not None and not mask.any():
             return []
         dense = snap.dense_search(qvec, c, mask)
@@ -256,20 +275,25 @@ class Engine:
                 dense[p] = float(s)
         d = np.array([dense[p] for p in pids], dtype=np.float32)
         lx = lex_all[rows_l]
-        w = self.config.weight(lang)
+        w = self.profile.weight(lang)
+        cross = np.array([self.profile.multilingual and _other_language(lang, snap.articles.get(int(snap.row_article[r])))
+                          for r in rows_l], dtype=bool)  # fmt: skip
+        d_n = (d - d.min()) / (d.max() - d.min()) if d.max() > d.min() else np.ones_like(d)
         if self.config.fusion == "rrf":
-            fused = 1 / (60 + _ranks(-d)) + 1 / (60 + _ranks(-lx))
+            fused = 1 / (RRF_K + _ranks(-d)) + 1 / (RRF_K + _ranks(-lx))
         else:
-            d_n = (d - d.min()) / (d.max() - d.min()) if d.max() > d.min() else np.ones_like(d)
             l_n = lx / lx.max() if lx.max() > 0 else np.zeros_like(lx)
             fused = w * d_n + (1 - w) * l_n
+            # Across languages, BM25 only finds shared names: let it add, never subtract.
+            fused = np.where(cross, np.maximum(fused, d_n), fused)
         if date_hint is not None and self.config.date_boost:
             for j, r in enumerate(rows_l):
                 ref = snap.articles.get(int(snap.row_article[r]))
                 if ref and ref.date and in_range(ref.date, date_hint.since, date_hint.until):
                     fused[j] += self.config.date_boost
         order = np.argsort(-fused, kind="stable")
-        return [_Candidate(rows_l[j], pids[j], float(d[j]), float(lx[j]), float(fused[j])) for j in order]
+        return [_Candidate(rows_l[j], pids[j], float(d[j]), float(lx[j]), float(fused[j]), bool(cross[j]),
+                           float(d_n[j])) for j in order]  # fmt: skip
 
     def _diverse(self, snap: Snapshot, cands: list[_Candidate], limit: int) -> list[_Candidate]:
         """Keep at most `max_per_article` passages per article, best first."""
@@ -287,6 +311,8 @@ class Engine:
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         """Return the `k` best passages for `query` (a lookup: no quote selection, no abstention)."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
         query = self._validate(query)
         snap = self.snapshot
         lang = detect_language(query)
@@ -299,18 +325,24 @@ class Engine:
             for c in cands if c.pid in passages
         ]  # fmt: skip
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None, *,
+            query_vector: np.ndarray | None = None) -> Answer:  # fmt: skip
         """Answer `question` with up to `k` verified quotes, or abstain and list related articles.
 
-        Raises EmptyQuestion, QuestionTooLong, IndexMissing, ModelMismatch.
+        `query_vector` is the question's embedding when the caller keeps it (a follow's topic), so it is not
+        encoded again. Raises EmptyQuestion, QuestionTooLong, IndexMissing, ModelMismatch.
         """
         started = time.perf_counter()
         question = self._validate(question)
-        k = k or self.config.k
+        k = self.config.k if k is None else k
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
         snap = self.snapshot
         lang = detect_language(question)
         hint = question_dates(question) if filters is None or not (filters.since or filters.until) else None
-        cands = self._retrieve(snap, question, lang, self._mask(snap, filters), hint)
+        qvec = (self.embedder.encode_queries([question]) if query_vector is None else _query_row(query_vector)) \
+            if snap.size else None  # fmt: skip
+        cands = self._retrieve(snap, question, lang, self._mask(snap, filters), hint, qvec)
         terms = question_terms(question, lang)
         terms = replace(terms, weights=self._idf(snap, list(terms.weights)) or dict(terms.weights))
         # Re-rank the best passages by how well their best sentence answers: the passage that holds the
@@ -326,24 +358,27 @@ class Engine:
             quote, sentence = choose_quote(terms, p, snap.article_text(p.article_id), snap.articles[p.article_id],
                                            cand.fused, highlight=False)  # fmt: skip
             chosen[cand.pid] = quote
-            final[cand.pid] = cand.fused + self.config.sentence_weight * sentence
+            if cand.cross:
+                sentence = max(sentence, cand.dense_n)  # no shared words to expect: the dense score stands in
+            final[cand.pid] = cand.fused + self.profile.sentence_weight * sentence
         pool = sorted((c for c in pool if c.pid in final), key=lambda c: -final[c.pid])
         ranked = self._diverse(snap, pool + cands[self.config.rerank_depth :],
                                max(self.config.ranking_depth, k + self.config.more))  # fmt: skip
         evidence = self._evidence(snap, question, lang, terms, ranked, final, passages) if ranked else None
-        confidence = self._confidence(evidence, lang) if evidence else 0.0
+        confidence = self._confidence(evidence, lang, ranked[0].cross) if evidence else 0.0
+        self._requote_across_languages(snap, terms, ranked[:k], passages, chosen, qvec)
         quotes: list[Quote] = []
         for cand in ranked:
             quote = chosen.get(cand.pid)
             if quote is None or self._is_duplicate(quote, quotes):
                 continue
-            if quotes and final[cand.pid] < self.config.min_relative_score * quotes[0].score:
+            if quotes and final[cand.pid] < self.profile.min_relative_score * quotes[0].score:
                 break  # the rest is much weaker than the best: related at most, not an answer
             quote = with_highlights(terms, quote, passages[cand.pid].lang)
             quotes.append(replace(quote, score=final[cand.pid]))
             if len(quotes) >= k + self.config.more:
                 break
-        answered = bool(quotes) and confidence >= self.config.min_confidence
+        answered = bool(quotes) and confidence >= self.profile.min_confidence
         related: list[ArticleRef] = []
         if not answered:
             seen = set()
@@ -369,7 +404,38 @@ class Engine:
             date_hint=hint.phrase if hint else None,
             terms=tuple(terms.weights),
             ranking=tuple(int(snap.row_article[c.row]) for c in ranked[: self.config.ranking_depth]),
+            evidence=dict(evidence or {}, cross=float(ranked[0].cross)) if ranked else None,
         )
+
+    def _requote_across_languages(self, snap: Snapshot, terms: QuestionTerms, cands: list[_Candidate], passages,
+                                  chosen: dict[int, Quote | None], qvec: np.ndarray | None) -> None:  # fmt: skip
+        """Choose the quotes of passages in another language than the question by meaning, not shared words.
+
+        Their sentences share no words with the question, so the word-based choice falls back to the first
+        sentence. The sentences of the best such passages are embedded (one batch, the first `k` only: the
+        cost is about one passage's embedding) and their cosine with the question leads the choice.
+        """
+        weight = self.profile.sentence_dense
+        todo = [c for c in cands if c.cross and c.pid in passages and c.pid in chosen]
+        if not todo or qvec is None or weight <= 0:
+            return
+        spans = []
+        for cand in todo:
+            p = passages[cand.pid]
+            text = snap.article_text(p.article_id)
+            spans.append((cand, p, text, [text[a:b] for a, b in p.sentences]))
+        flat = [t for *_, sents in spans for t in sents]
+        if not flat:
+            return
+        sims = self.embedder.encode_documents(flat) @ qvec[0]
+        i = 0
+        for cand, p, text, sents in spans:
+            part = sims[i : i + len(sents)]
+            i += len(sents)
+            quote, _ = choose_quote(terms, p, text, snap.articles[p.article_id], cand.fused, highlight=False,
+                                    similarity=part, similarity_weight=weight)  # fmt: skip
+            if quote is not None:
+                chosen[cand.pid] = quote
 
     def _evidence(self, snap: Snapshot, question: str, lang: str, terms: QuestionTerms, ranked: list[_Candidate],
                   final: dict[int, float], passages) -> dict[str, float] | None:  # fmt: skip
@@ -396,11 +462,11 @@ class Engine:
         unknown = sum(w for s, w in terms.weights.items() if s not in bm25 and terms.prefixes.get(s) not in bm25)
         names = [s for s in terms.names if s in terms.weights]
         # The BM25 score as the abstention model was fitted with it (k1 1.2, b 0.75), whatever ranks.
-        calibration = snap.bm25(1.2, 0.75)
+        calibration = snap.bm25(CALIBRATION_K1, CALIBRATION_B)
         analyzed = analyze(question, lang)
         query = [t for t in analyzed if t in calibration]
         lexical = float(calibration.score_rows(query, [best.row])[0]) if query else 0.0
-        ceiling = 2.2 * sum(calibration.idf(t) for t in analyzed)  # (k1 + 1) * idf per term
+        ceiling = (CALIBRATION_K1 + 1) * sum(calibration.idf(t) for t in analyzed)  # the most each term scores
         second = next((final[c.pid] for c in ranked[1:] if c.pid in final), 0.0)
         top = final.get(best.pid, best.fused)
         return {
@@ -416,10 +482,9 @@ class Engine:
             "sentence_coverage": sum(terms.weights[s] * v for s, v in best_sentence.items()) / terms.total,
         }
 
-    def _confidence(self, evidence: dict[str, float], lang: str) -> float:
+    def _confidence(self, evidence: dict[str, float], lang: str, cross: bool = False) -> float:
         """Probability-like confidence (0..1) that the best passage answers: a logistic model of the evidence."""
-        table = self.config.confidence_weights
-        weights = table.get(lang) or table.get("*") or {}
+        weights = self.profile.confidence(lang, cross)
         z = sum(w * (1.0 if k == "bias" else evidence.get(k, 0.0)) for k, w in weights.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -433,6 +498,28 @@ class Engine:
             if words and theirs and len(words & theirs) / min(len(words), len(theirs)) >= self.config.duplicate_overlap:
                 return True
         return False
+
+
+# --- Scoped asking: the public hook of index/follows.py and index/timeline.py (issue 14) ------------------
+# `Filters.exclude_articles` leaves articles out of retrieval (a followed story's known articles, so a new
+# article is judged against the rest of the corpus, as an answer would be); `ask(query_vector=...)` reuses a
+# kept embedding. Nothing else in this file depends on them.
+
+
+def _without(snap: Snapshot, mask: np.ndarray | None, filters: Filters) -> np.ndarray:
+    """`mask` (None: every row) with the rows of `filters.exclude_articles` set to 0."""
+    out = np.ones(snap.size, dtype=np.float32) if mask is None else mask.copy()
+    out[np.isin(snap.row_article, np.fromiter(filters.exclude_articles, dtype=np.int64))] = 0
+    return out
+
+
+def _query_row(vector: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+
+
+def _other_language(lang: str, ref: ArticleRef | None) -> bool:
+    """True when the passage's article is known to be in another language than the question."""
+    return bool(ref is not None and ref.lang and lang and ref.lang != lang)
 
 
 @lru_cache(maxsize=4096)

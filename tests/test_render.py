@@ -157,3 +157,17 @@ def test_links_in_quoted_text_stay_text_however_many():
     assert _links(e.description) == ["<https://example-news.test/bridge>"]  # the source's, nothing else
     assert "\\*\\*this\\*\\*" in e.description and "\\_that\\_" in e.description
     assert _links(render.escape("a [b](c) d [e](f) https://x.test/[g](h)")) == []
+
+
+@pytest.mark.parametrize(("question_lang", "article_lang", "marked"), [("en", "fr", True), ("fr", "fr", False),
+                                                                         ("en", None, False)])  # fmt: skip
+def test_a_quote_in_another_language_is_marked(question_lang, article_lang, marked):
+    from dataclasses import replace
+
+    from bot.text import render_answer
+
+    q = replace(quote("Le chantier a coûté 18 millions d'euros."), article=replace(REF, lang=article_lang))
+    a = answer(q, lang=question_lang)
+    assert ("**1.** `FR` « " in render.answer_embed(a).description) is marked
+    assert ("**1.** `FR` « " in render.answer_text(a)) is marked
+    assert render_answer(a).startswith("[1] [fr] ") is marked

@@ -77,7 +77,7 @@ class AdminCog(commands.Cog):
                                        cancel=job.cancel, who=job.who)  # fmt: skip
 
     @app_commands.command(name="reindex", description=_("Rebuild the index from the articles folder (admins)"))
-    @app_commands.describe(force=_("Allow removing more than half of the index"))
+    @app_commands.describe(force=_("Rebuild everything: repairs the index, moves it to the default model, allows large removals"))
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction, force: bool = False) -> None:

