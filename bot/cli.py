@@ -1,4 +1,4 @@
-"""The `newsdesk` command line: run, chat, reindex, ask, search, stats, eval, add, sync-commands.
+"""The `newsdesk` command line: run, chat, reindex, ask, search, timeline, stats, follows, eval, add, sync-commands.
 
 Exit codes: 0 success, 2 usage error (a bad flag or a bad setting), 1 any other error (one line; the traceback
 only with --debug). `ask -` answers every line and exits 1 when any line failed.
@@ -155,8 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=_int_range(*SEARCH_K), default=5, help="number of passages, 1 to 100 (default 5)")
     s.add_argument("--json", action="store_true")
 
+    tl = with_index(sub.add_parser("timeline", help="a story in dated quotes, oldest first"))
+    tl.add_argument("topic")
+    tl.add_argument("--since", type=_date_arg)
+    tl.add_argument("--until", type=_date_arg)
+    tl.add_argument("--source", help="only articles whose source, link or title contains this")
+    tl.add_argument("--json", action="store_true")
+
     st = with_index(sub.add_parser("stats", help="what the index holds"))
     st.add_argument("--json", action="store_true")
+
+    fo = with_index(sub.add_parser("follows", help="the topics members follow on Discord (/follow)"))
+    fo.add_argument("--json", action="store_true")
 
     e = sub.add_parser("eval", help="measure retrieval, quotes and abstention on a QA set")
     e.add_argument("--passages", type=Path, required=True)
@@ -378,6 +388,39 @@ def cmd_search(args, settings) -> int:
     return 0
 
 
+def cmd_timeline(args, settings) -> int:
+    from index.models import Filters
+    from index.timeline import build_timeline
+
+    from .text import render_timeline
+
+    timeline = build_timeline(settings.make_engine(), args.topic,
+                              Filters(source=args.source, since=args.since, until=args.until))  # fmt: skip
+    _say_json(timeline.to_dict()) if args.json else _say(render_timeline(timeline) + "\n")
+    return 0
+
+
+def cmd_follows(args, settings) -> int:
+    """The follows store beside the index, read only: nothing is created when there is none."""
+    from index.follows import FollowStore, follows_path
+
+    from .text import render_follows
+
+    path = follows_path(settings.index_dir)
+    follows, pending = [], {}
+    if path.exists():
+        store = FollowStore(path)
+        try:
+            follows, pending = store.all(), store.pending_count()
+        finally:
+            store.close()
+    if args.json:
+        _say_json([dict(f.to_dict(), pending=pending.get(f.id, 0)) for f in follows])
+    else:
+        _say(render_follows(follows, pending))
+    return 0
+
+
 def cmd_stats(args, settings) -> int:
     from .text import render_stats
 
@@ -388,8 +431,9 @@ def cmd_stats(args, settings) -> int:
 
 def cmd_chat(args, settings) -> int:
     from index.errors import NewsdeskError
+    from index.timeline import build_timeline
 
-    from .text import render_answer, render_summary
+    from .text import render_answer, render_summary, render_timeline
 
     engine = settings.make_engine()
     if not engine.has_index() or engine.outdated():
@@ -402,8 +446,8 @@ def cmd_chat(args, settings) -> int:
             close()
     engine.warm_up()
     stats = engine.stats()
-    _say(f"Newsdesk: {stats.articles} articles, {stats.passages} passages. Ask a question; empty line or "
-         "Ctrl-D to quit.")  # fmt: skip
+    _say(f"Newsdesk: {stats.articles} articles, {stats.passages} passages. Ask a question (or `/timeline topic` "
+         "for a story in dated quotes); empty line or Ctrl-D to quit.")  # fmt: skip
     while True:
         try:
             question = input("? ")
@@ -413,7 +457,11 @@ def cmd_chat(args, settings) -> int:
         if not question.strip() or question.strip().lower() in ("quit", "exit", ":q"):
             return 0
         try:
-            _say(render_answer(engine.ask(question)) + "\n")
+            command, _, topic = question.strip().partition(" ")
+            if command == "/timeline":
+                _say(render_timeline(build_timeline(engine, topic)) + "\n")
+            else:
+                _say(render_answer(engine.ask(question)) + "\n")
         except NewsdeskError as exc:
             _say(f"! {terminal_safe(exc)}\n")
 
@@ -468,7 +516,9 @@ COMMANDS = {
     "reindex": cmd_reindex,
     "ask": cmd_ask,
     "search": cmd_search,
+    "timeline": cmd_timeline,
     "stats": cmd_stats,
+    "follows": cmd_follows,
     "eval": cmd_eval,
     "add": cmd_add,
     "sync-commands": cmd_sync,

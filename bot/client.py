@@ -50,9 +50,14 @@ class ReindexJob:
 class NewsdeskBot(commands.Bot):
     """Newsdesk on Discord. Build the engine first and hand it in (see discord.py's advanced_startup)."""
 
-    def __init__(self, settings: Settings, engine: Engine, *, message_content: bool = True, **kwargs: Any):
+    def __init__(self, settings: Settings, engine: Engine, *, message_content: bool = True,
+                 members: bool | None = None, **kwargs: Any):  # fmt: skip
         intents = discord.Intents.default()
         intents.message_content = message_content
+        # The server members intent (privileged, off unless NEWSDESK_MEMBERS_INTENT) only tells the follows cog
+        # that a member left; members are never requested in bulk.
+        intents.members = settings.members_intent if members is None else members
+        kwargs.setdefault("chunk_guilds_at_startup", False)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -73,6 +78,7 @@ class NewsdeskBot(commands.Bot):
         # Hand the GIL back to the event loop more often than every 5 ms while workers run Python code.
         sys.setswitchinterval(0.001)
         from .cogs.admin import AdminCog
+        from .cogs.follow import FollowCog
         from .cogs.qa import QACog
 
         # Before the gateway connects: loading the model and the index must not delay heartbeats later.
@@ -81,6 +87,7 @@ class NewsdeskBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error
         await self.add_cog(QACog(self))
         await self.add_cog(AdminCog(self))
+        await self.add_cog(FollowCog(self))
         # Guild commands update at once; global ones take up to an hour and creates are rate-limited:
         # sync only the configured guilds here, and globally only through `newsdesk sync-commands --global`.
         for gid in self.settings.guild_ids:
@@ -174,9 +181,9 @@ def parse_filter_date(value: str | None) -> str | None:
 async def serve(settings: Settings, engine: Engine, stop: asyncio.Event, **bot_kwargs: Any) -> None:
     """Run the bot until `stop` is set; without the message-content intent, fall back to mentions and commands."""
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    message_content = True
+    message_content, members = True, settings.members_intent
     while True:
-        bot = NewsdeskBot(settings, engine, message_content=message_content, **bot_kwargs)
+        bot = NewsdeskBot(settings, engine, message_content=message_content, members=members, **bot_kwargs)
         async with bot:
             runner = asyncio.create_task(bot.start(token))
             stopper = asyncio.create_task(stop.wait())
@@ -191,6 +198,11 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event, **bot_k
                 runner.result()
                 return
             except discord.PrivilegedIntentsRequired:
+                if members:  # the one asked for by a setting goes first
+                    log.error("the server members intent is not enabled for this bot in the Developer Portal; "
+                              "reconnecting without it (follows of members who leave stay on)")  # fmt: skip
+                    members = False
+                    continue
                 if not message_content:
                     raise
                 log.error("the message content intent is not enabled for this bot in the Developer Portal; "

@@ -11,6 +11,7 @@ import json
 import re
 import textwrap
 
+from index.follows import iso
 from index.models import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
 
 from .strings import t
@@ -126,3 +127,38 @@ def render_summary(s: ReindexSummary) -> str:
         error = f" ({_one(src['error'])})" if src.get("error") else ""
         lines.append(f"  source {_one(src.get('url'))}: {_one(src.get('status'))}{error}")
     return "\n".join(lines)
+
+
+def render_timeline(timeline) -> str:
+    """A timeline (index.timeline.Timeline) for the terminal: one block per entry, oldest first."""
+    lang = timeline.lang
+    if not timeline.entries:
+        lines = [t("timeline_none", lang)]
+        if timeline.related:
+            lines.append(t("related", lang))
+            lines += [f"  - {source_line(r)}" for r in timeline.related]
+        return "\n".join(lines)
+    out = [f"{t('timeline_title', lang, topic=_one(timeline.topic))} ({len(timeline.entries)} articles, oldest first)"]
+    for n, entry in enumerate(timeline.entries, start=1):
+        date = _one(entry.article.date) if entry.article.date else t("unknown_date", lang)
+        newest = f" ({t('newest', lang)})" if entry.newest else ""
+        block = f"[{n}] {date}{newest} · {source_line(entry.article)}\n{_wrap(entry.quote.highlighted)}"
+        for other in entry.also:
+            block += f"\n    {t('also_in', lang)}: {source_line(other)}"
+        out.append(block)
+    return "\n\n".join(out)
+
+
+def render_follows(follows, pending: dict[int, int]) -> str:
+    """The follows store for the operator (`newsdesk follows`): one line each, disabled ones with their reason."""
+    if not follows:
+        return "No follows."
+    lines = []
+    for f in follows:
+        state = "active" if f.active else f"disabled ({_one(f.disabled_reason)})"
+        where = f"DM {f.channel_id}" if f.dm else f"channel {f.channel_id}"
+        lines.append(f"#{f.id} {state} · guild {f.guild_id} · {where} · member {f.member[:12]}… · “{_one(f.topic)}” "
+                     f"({_one(f.lang)}) · since {iso(f.created_at)} · last alert {iso(f.last_alerted_at) or '-'} · "
+                     f"pending {pending.get(f.id, 0)}")  # fmt: skip
+    return "\n".join(lines)
+

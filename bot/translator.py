@@ -23,6 +23,15 @@ FRENCH = {
         "Tout reconstruire : répare l’index, passe au modèle par défaut, autorise les gros retraits",
     "Fetch one article page and index it (admins)": "Récupérer une page d’article et l’indexer (admins)",
     "Address of the article (https://…)": "Adresse de l’article (https://…)",
+    "How a story unfolded: dated quotes, oldest first": "Comment une histoire s’est déroulée : citations datées, des plus anciennes aux plus récentes",
+    "The story, in a few words": "L’histoire, en quelques mots",
+    "Get the new articles about a topic as they arrive": "Recevoir les nouveaux articles sur un sujet dès leur arrivée",
+    "The topic, in a few words": "Le sujet, en quelques mots",
+    "Where to post them (this channel by default)": "Où les publier (ce salon par défaut)",
+    "Send them to you by direct message instead": "Vous les envoyer plutôt en message privé",
+    "Stop following a topic": "Ne plus suivre un sujet",
+    "The topic to stop following": "Le sujet à ne plus suivre",
+    "List your follows (admins: the whole server's)": "Lister vos suivis (admins : ceux de tout le serveur)",
 }
 
 

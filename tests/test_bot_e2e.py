@@ -190,7 +190,8 @@ async def test_synced_commands_payload(workspace, real_embedder):
         bot = make_bot(server, workspace, real_embedder)
         async with running_bot(bot, server):
             commands = {c["name"]: c for c in server.synced_commands()}
-    assert set(commands) == {"ask", "search", "sources", "status", "reindex", "add"}
+    assert set(commands) == {"ask", "search", "sources", "status", "reindex", "add", "timeline", "follow", "unfollow",
+                             "following"}  # fmt: skip
     for c in commands.values():
         assert c["description"] and c["description_localizations"]["fr"]
         for o in c.get("options", []):
@@ -198,6 +199,10 @@ async def test_synced_commands_payload(workspace, real_embedder):
     assert [o["name"] for o in commands["ask"]["options"]] == ["question", "source", "since", "until", "private"]
     assert int(commands["reindex"]["default_member_permissions"]) == 32  # Manage Server
     assert commands["sources"]["options"][0]["autocomplete"] is True
+    assert [o["name"] for o in commands["timeline"]["options"]] == ["topic", "since", "until", "source"]
+    assert [o["name"] for o in commands["follow"]["options"]] == ["topic", "channel", "dm"]
+    assert commands["unfollow"]["options"][0]["autocomplete"] is True
+    assert all(commands[n]["contexts"] == [0] for n in ("follow", "unfollow", "following"))  # guild only
     assert not server.synced_commands(guild=None)  # no global sync at start
 
 

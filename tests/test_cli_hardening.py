@@ -376,6 +376,9 @@ SETTINGS = {
     "min_confidence": (0, 1, False, True),
     "max_question_chars": (10, 100_000, False, False),
     "refresh_minutes": (0, 10080, False, True),
+    "follows_per_member": (1, 100, False, False),
+    "follows_per_guild": (1, 10_000, False, False),
+    "follow_cooldown": (0, 86_400, False, True),
 }  # fmt: skip
 
 

@@ -1,4 +1,8 @@
-"""Admins' side: /reindex and /add, one reindex at a time, in the background; scheduled feed refresh."""
+"""Admins' side: /reindex and /add, one reindex at a time, in the background; scheduled feed refresh.
+
+Each finished reindex dispatches `newsdesk_index_changed` (with its summary): the follows cog matches the
+new articles against the followed topics.
+"""
 
 from __future__ import annotations
 
@@ -106,6 +110,7 @@ class AdminCog(commands.Cog):
                 summary = work.result()
                 text = summary_text(summary, lang)
                 log.info("reindex by %s done: %s", job.who, summary.to_dict())
+                self.bot.dispatch("newsdesk_index_changed", summary)  # follows are matched (bot/cogs/follow.py)
             except Cancelled:
                 text = t("reindex_cancelled", lang)
                 log.info("reindex by %s cancelled", job.who)
@@ -136,9 +141,10 @@ class AdminCog(commands.Cog):
                                                   FetchPolicy(allow_hosts=tuple(s.allow_hosts)))  # fmt: skip
             if path is None:
                 raise NewsdeskError(f"{status.url}: {status.error or status.status}")
-            await self.bot.offload(self.bot.engine.reindex, s.articles_dir, who=job.who, writer=True)
+            summary = await self.bot.offload(self.bot.engine.reindex, s.articles_dir, who=job.who, writer=True)
         finally:
             self.bot.job = None
+        self.bot.dispatch("newsdesk_index_changed", summary)
         log.info("%s added %s", job.who, url)
         ref = next((r for r in self.bot.engine.articles() if r.path and str(path) in r.path), None)
         title = ref.title if ref else (status.title or url)
@@ -157,6 +163,7 @@ class AdminCog(commands.Cog):
         try:
             summary = await self.bot.offload(self._reindex, job, False, writer=True)
             log.info("scheduled refresh in %.1f s: %s", time.monotonic() - started, summary.to_dict())
+            self.bot.dispatch("newsdesk_index_changed", summary)
         except Exception:
             log.exception("scheduled refresh failed")
         finally:

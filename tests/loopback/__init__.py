@@ -29,6 +29,11 @@ Without the context managers: ``server = await LoopbackDiscord().start()``, ``wi
 The guild: @everyone (id == guild id), "Admin" (Manage Server), "Moderator" (no Manage Server); channels
 "general" and "ask"; members: the bot, "owner" (guild owner), "admin" (Admin), "alice" (no role), "bob"
 (Moderator). Address them by name or id: ``server.guild.member("alice").id``, ``server.guild.channel("ask")``.
+
+DMs: the bot opens them with POST /users/@me/channels; ``server.wait_for_dm("alice")`` and
+``server.dm_messages("alice")`` read them, ``server.block_dms("bob")`` makes sends to bob fail with 403/50007 (as
+for a member who left). ``await server.delete_channel("ask")`` (CHANNEL_DELETE, then 404/10003 on sends) and
+``await server.remove_member("alice")`` (GUILD_MEMBER_REMOVE, with the members intent only) change the guild.
 """
 
 from .harness import loopback_discord, point_discord_at, running_bot, start_bot, stop_bot

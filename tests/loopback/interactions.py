@@ -484,6 +484,11 @@ class InteractionsMixin:
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
+        if ch.is_dm:  # a button under a DM: no guild, the user instead of a member, the bot-DM context
+            for key in ("guild_id", "guild", "member"):
+                payload.pop(key)
+            payload.update(user=user.user_payload(), channel=ch.payload(), context=1,
+                           authorizing_integration_owners={"0": "0"})  # fmt: skip
         if message is not None:
             payload["message"] = copy.deepcopy(message)
         h = InteractionHandle(

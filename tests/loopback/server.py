@@ -18,7 +18,10 @@ from typing import Any
 from aiohttp import web
 
 from .gateway import (
+    INTENT_DIRECT_MESSAGES,
+    INTENT_GUILD_MEMBERS,
     INTENT_GUILD_MESSAGES,
+    INTENT_GUILDS,
     INTENT_MESSAGE_CONTENT,
     PRIVILEGED_INTENTS,
     GatewayConnection,
@@ -103,6 +106,7 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
         self.followup_window = followup_window
         self.permissions_override = permissions_override
         self.ack_heartbeats = True
+        self.dm_blocked: set[int] = set()  # members whose privacy settings refuse DMs from server members
 
         self.bot = FakeUser(id=snowflake(), name=bot_name, bot=True)
         self.application_id = self.bot.id  # as for every bot created since 2020
@@ -364,6 +368,7 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
             ("PATCH", rf"/channels/{d}/messages/(?P<mid>\d+)", self._edit_channel_message, True),
             ("DELETE", rf"/channels/{d}/messages/(?P<mid>\d+)", self._delete_channel_message, True),
             ("POST", rf"/channels/{d}/typing", self._typing, True),
+            ("POST", r"/users/@me/channels", self._create_dm, True),
             (
                 "PUT",
                 rf"/channels/{d}/messages/(?P<mid>\d+)/reactions/(?P<emoji>[^/]+)/@me",
@@ -581,6 +586,9 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
 
     def _gateway_form(self, msg: dict[str, Any]) -> dict[str, Any]:
         data = copy.deepcopy(msg)
+        channel = self.guild.find_channel(msg["channel_id"])
+        if channel is not None and channel.is_dm:  # a DM carries no guild and no member
+            return data
         data["guild_id"] = str(self.guild.id)
         author = self.guild.find_member(msg["author"]["id"])
         if author is not None:
@@ -604,7 +612,10 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
 
     def _message_event_for(self, session: GatewaySession, data: dict[str, Any]) -> dict[str, Any] | None:
         """What Discord sends this session: nothing without GUILD_MESSAGES; blanked content fields without
-        MESSAGE_CONTENT, unless the bot wrote the message or is mentioned in it."""
+        MESSAGE_CONTENT, unless the bot wrote the message or is mentioned in it. DMs need DIRECT_MESSAGES and
+        are never blanked."""
+        if "guild_id" not in data:
+            return data if session.intents & INTENT_DIRECT_MESSAGES else None
         if not session.intents & INTENT_GUILD_MESSAGES:
             return None
         if session.intents & INTENT_MESSAGE_CONTENT:
@@ -767,8 +778,23 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
         return 200, self._message_or_404(self._channel_or_404(cid), mid)
 
     # ============================================================================ REST: channel messages
+    async def _create_dm(self, rec: RecordedRequest) -> tuple[int, Any]:
+        """POST /users/@me/channels {recipient_id}: the bot's DM channel with that user (opening it never fails)."""
+        rid = (rec.json or {}).get("recipient_id")
+        try:
+            user = self.guild.anyone(rid)
+        except KeyError:
+            raise ApiError.of(404, 10013, "Unknown User") from None
+        channel = self.guild.dm_channel(user)
+        self.channel_log.setdefault(channel.id, [])
+        return 200, channel.payload()
+
     async def _create_message(self, rec: RecordedRequest, cid: str) -> tuple[int, Any]:
         channel = self._channel_or_404(cid)
+        if channel.is_dm and channel.recipient is not None and (
+                channel.recipient.id in self.dm_blocked or channel.recipient.name not in self.guild.members):  # fmt: skip
+            # Discord: the member refuses DMs from server members, or shares no server with the bot any more.
+            raise ApiError.of(403, 50007, "Cannot send messages to this user")
         payload = rec.json or {}
         error = validate_message({**payload, "attachments": payload.get("attachments") or rec.files})
         if error is not None:
@@ -849,6 +875,41 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
             log.remove(mid)
 
     # ============================================================================ test-side actions
+    def block_dms(self, member: str | int) -> None:
+        """The member turns off "direct messages from server members": the bot's DMs get 403/50007."""
+        self.dm_blocked.add(self.guild.member(member).id)
+
+    def dm_messages(self, member: str | int) -> list[dict[str, Any]]:
+        """The bot's messages in its DM channel with ``member`` (present or departed), oldest first."""
+        key = f"dm:{self.guild.anyone(member).name}"
+        channel = self.guild.dm_channels.get(key)
+        return self.channel_messages(channel.id) if channel is not None else []
+
+    async def wait_for_dm(self, member: str | int, timeout: float = 5.0, *,
+                          predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Like ``wait_for_message``, in the bot's DM channel with ``member`` (waits for it to be opened too)."""
+        key = f"dm:{self.guild.anyone(member).name}"
+        await self.wait_for(lambda: key in self.guild.dm_channels, timeout, what=f"a DM channel with {member}")
+        return await self.wait_for_message(key, timeout, predicate=predicate)
+
+    async def delete_channel(self, which: str | int) -> FakeChannel:
+        """An admin deletes a channel: CHANNEL_DELETE (GUILDS intent); posting there then gets 404/10003."""
+        channel = self.guild.remove_channel(which)
+        data = {**channel.payload(), "guild_id": str(self.guild.id)}
+        await self.dispatch("CHANNEL_DELETE", data, transform=lambda s, d: d if s.intents & INTENT_GUILDS else None)
+        await self._notify()
+        return channel
+
+    async def remove_member(self, who: str | int) -> FakeUser:
+        """A member leaves the guild: GUILD_MEMBER_REMOVE, which Discord sends with the GUILD_MEMBERS intent only.
+        DMs to them then get 403/50007 (they share no server with the bot any more)."""
+        user = self.guild.remove_member(who)
+        data = {"guild_id": str(self.guild.id), "user": user.user_payload()}
+        await self.dispatch("GUILD_MEMBER_REMOVE", data,
+                            transform=lambda s, d: d if s.intents & INTENT_GUILD_MEMBERS else None)  # fmt: skip
+        await self._notify()
+        return user
+
     async def send_user_message(
         self,
         content: str,

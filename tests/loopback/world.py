@@ -119,8 +119,17 @@ class FakeChannel:
     guild_id: int
     position: int
     type: int = 0
+    recipient: FakeUser | None = None  # a DM channel (type 1): the member on the other side
+
+    @property
+    def is_dm(self) -> bool:
+        return self.type == 1
 
     def payload(self) -> dict[str, Any]:
+        if self.is_dm:
+            assert self.recipient is not None
+            return {"id": str(self.id), "type": 1, "last_message_id": None, "flags": 0,
+                    "recipients": [self.recipient.user_payload()]}  # fmt: skip
         return {
             "id": str(self.id),
             "type": self.type,
@@ -139,7 +148,10 @@ class FakeChannel:
 
 class FakeGuild:
     """One guild with an @everyone role (id == guild id), "Admin" (Manage Server) and "Moderator" roles,
-    text channels and members. Members are addressed by name ("alice") or id everywhere."""
+    text channels and members. Members are addressed by name ("alice") or id everywhere.
+
+    The bot's DM channels (opened with POST /users/@me/channels) are found by ``channel("dm:alice")`` or their
+    id like the guild's channels, but are no part of the guild's channel list."""
 
     def __init__(
         self, *, bot: FakeUser, name: str = "Loopback Guild", channels: tuple[str, ...] = ("general", "ask")
@@ -149,6 +161,8 @@ class FakeGuild:
         self.roles: dict[str, FakeRole] = {}
         self.channels: dict[str, FakeChannel] = {}
         self.members: dict[str, FakeUser] = {}
+        self.dm_channels: dict[str, FakeChannel] = {}  # by "dm:<member name>"
+        self.departed: dict[str, FakeUser] = {}  # members who left (remove_member)
         self.add_role("@everyone", EVERYONE_PERMISSIONS, role_id=self.id, position=0)
         self.add_role("Admin", ADMIN_ROLE_PERMISSIONS, position=2, mentionable=True)
         self.add_role("Moderator", MODERATOR_ROLE_PERMISSIONS, position=1, mentionable=True)
@@ -192,6 +206,36 @@ class FakeGuild:
         self.members[name] = user
         return user
 
+    def dm_channel(self, who: str | int | FakeUser) -> FakeChannel:
+        """The bot's DM channel with a member (present or departed), opened on first use."""
+        user = self.anyone(who)
+        key = f"dm:{user.name}"
+        if key not in self.dm_channels:
+            self.dm_channels[key] = FakeChannel(id=snowflake(), name=key, guild_id=0, position=0, type=1,
+                                                recipient=user)  # fmt: skip
+        return self.dm_channels[key]
+
+    def anyone(self, who: str | int | FakeUser) -> FakeUser:
+        """A member, or a member who left, by name, id or object."""
+        if isinstance(who, FakeUser):
+            return who
+        for user in (*self.members.values(), *self.departed.values()):
+            if user.name == who or str(user.id) == str(who):
+                return user
+        raise KeyError(f"no user {who!r} in the loopback guild, present or departed")
+
+    def remove_channel(self, which: str | int) -> FakeChannel:
+        channel = self.channel(which)
+        assert not channel.is_dm, "DM channels are not deleted"
+        del self.channels[channel.name]
+        return channel
+
+    def remove_member(self, who: str | int) -> FakeUser:
+        user = self.member(who)
+        del self.members[user.name]
+        self.departed[user.name] = user
+        return user
+
     def set_roles(self, member: str | int, roles: list[str] | tuple[str, ...]) -> None:
         """Replaces a member's roles (by role name). Takes effect for the next dispatched event."""
         self.member(member).role_ids = [self.roles[r].id for r in roles]
@@ -218,13 +262,15 @@ class FakeGuild:
             return which
         if isinstance(which, str) and which in self.channels:
             return self.channels[which]
-        for channel in self.channels.values():
+        if isinstance(which, str) and which in self.dm_channels:
+            return self.dm_channels[which]
+        for channel in (*self.channels.values(), *self.dm_channels.values()):
             if str(channel.id) == str(which):
                 return channel
         raise KeyError(f"no channel {which!r} in the loopback guild (known: {sorted(self.channels)})")
 
     def find_channel(self, channel_id: int | str) -> FakeChannel | None:
-        for channel in self.channels.values():
+        for channel in (*self.channels.values(), *self.dm_channels.values()):
             if str(channel.id) == str(channel_id):
                 return channel
         return None
