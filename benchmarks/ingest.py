@@ -51,7 +51,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
 
     def baseline() -> None:
         started = time.perf_counter()
-        vectors = model.encode(sample)
+        vectors = model.encode_document(sample)
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
         base_rates.append(len(sample) / (time.perf_counter() - started))

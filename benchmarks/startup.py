@@ -36,6 +36,11 @@ from .common import (
 
 
 def _spawn(mode: str, root: Path, qfile: str, env: dict) -> dict:
+    if mode.startswith("plain"):
+        from .common import plain_model_path
+
+        # Resolved here, not in the child: finding it builds Newsdesk's settings, which the baseline must not pay.
+        env = dict(env, BENCH_PLAIN_MODEL=plain_model_path())
     started = time.time()
     proc = subprocess.run([sys.executable, "-m", "benchmarks.child", mode, str(root), qfile], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class BilingualEmbedder(HashingEmbedder):
     """HashingEmbedder that reads French words through a tiny dictionary: a stand-in for a multilingual model,
     whose vectors put a sentence and its translation close together. Deterministic, fast."""
 
-    WORDS = {"pont": "bridge", "travaux": "repairs", "coute": "cost", "coutera": "cost", "couteront": "cost", "cout": "cost",
+    WORDS: ClassVar[dict[str, str]] = {"pont": "bridge", "travaux": "repairs", "coute": "cost", "coutera": "cost", "couteront": "cost", "cout": "cost",
              "reparations": "repairs", "millions": "million", "ferme": "closes", "semaines": "weeks",
              "piste": "lane", "cyclable": "bike", "velo": "bike", "quais": "riverside", "ouvre": "opens",
              "ingenieurs": "engineers", "remplaceront": "replace", "cables": "cables", "acier": "steel"}  # fmt: skip
