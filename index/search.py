@@ -70,8 +70,8 @@ class _Candidate:
     dense: float
     lexical: float
     fused: float
-    # The passage is in another language than the question: shared words cannot be expected, so what the
-    # lexical side lacks is not held against it (the dense score stands in for it).
+    # The passage is in another language than the question (with a multilingual model): shared words cannot be
+    # expected, so it is ranked by its dense score and its quote chosen by meaning (Engine.ask).
     cross: bool = False
     dense_n: float = 0.0  # the dense score min-max normalized over the candidates
 

@@ -18,6 +18,7 @@ from index.search import Engine
 from index.store import KEEP_VERSIONS, IndexDir, check_segment
 from tests.conftest import ROOT, write
 from tests.fakes import HashingEmbedder
+from tests.test_build import SLOW_REINDEX
 
 QUESTION = "When will the harbour bridge close for repairs?"
 
@@ -284,20 +285,6 @@ def test_leftovers_of_a_killed_writer_go_at_the_next_writer_even_when_nothing_ch
     assert not list(root.glob(".current-*")) and not list(fake_engine.dir.versions.glob(".tmp-*"))
 
 
-SLOW_REINDEX = """
-import sys, time
-sys.path.insert(0, {root!r})
-from tests.fakes import HashingEmbedder
-from index.search import Engine
-
-class Slow(HashingEmbedder):
-    def encode_documents(self, texts, progress=None):
-        print("embedding", flush=True)
-        time.sleep(30)
-        return super().encode_documents(texts, progress)
-
-Engine({index!r}, Slow()).reindex([{folder!r}])
-"""
 
 
 def test_the_staging_folder_of_a_live_writer_is_left_alone(fake_engine, articles_dir):
