@@ -304,7 +304,7 @@ def _run(args, argv) -> int:
         print(f"eval_all: {passages} with {', '.join(chosen)} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="newsdesk-eval-all-") as tmp:
             root = Path(tmp) / "index"
-            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings,
+            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings.make_engine(),
                                      limit=args.limit, baselines=True, embedder=embedder, index_dir=root)  # fmt: skip
             for (name, qfile), report in zip(chosen.items(), measured, strict=True):
                 report["embedder"] = key

@@ -501,7 +501,8 @@ def cmd_eval(args, settings) -> int:
     from index.evaluation import format_report, run_eval
 
     report = run_eval(
-        args.passages, args.questions, settings, limit=args.limit, baselines=args.baselines, progress=not args.json
+        args.passages, args.questions, settings.make_engine(), limit=args.limit, baselines=args.baselines,
+        progress=not args.json,
     )
     if args.out:
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -191,17 +191,20 @@ BASELINES = {
 }
 
 
-def run_eval(passages: Path, questions: Path, settings, *, limit: int | None = None, baselines: bool = False,
+def run_eval(passages: Path, questions: Path, engine: Engine, *, limit: int | None = None, baselines: bool = False,
              progress: bool = False, index_dir: Path | None = None) -> dict:  # fmt: skip
     """Index `passages` (one unit each) in a temporary folder and evaluate `questions` against it."""
-    return run_eval_sets(passages, [questions], settings, limit=limit, baselines=baselines, progress=progress,
+    return run_eval_sets(passages, [questions], engine, limit=limit, baselines=baselines, progress=progress,
                          index_dir=index_dir)[0]  # fmt: skip
 
 
-def run_eval_sets(passages: Path, question_files: Sequence[Path], settings, *, limit: int | None = None,
+def run_eval_sets(passages: Path, question_files: Sequence[Path], engine: Engine, *, limit: int | None = None,
                   baselines: bool = False, progress: bool = False, index_dir: Path | None = None,
                   embedder=None) -> list[dict]:  # fmt: skip
     """Index `passages` once and evaluate each questions file against it (one report per file).
+
+    `engine` gives the embedder, the search config and the build options (as the caller composed them: the
+    evaluation never reads the bot's settings); its own index is not touched.
 
     Questions are embedded in batches first (through a CachingEmbedder, reused by the baselines), so the
     latencies are those of `ask` once the query vector is known; `query_embedding_ms` gives the p50 time
@@ -211,7 +214,6 @@ def run_eval_sets(passages: Path, question_files: Sequence[Path], settings, *, l
     sets = [(path, read_jsonl(path)[: limit or None]) for path in question_files]
     if not rows or not all(qs for _, qs in sets):
         raise NewsdeskError("the evaluation set has no passages or no questions")
-    engine = settings.make_engine()
     embedder = embedder or CachingEmbedder(engine.embedder)
     build = replace(engine.build, whole_articles=True, max_removal_share=1.0)
     reports = []
