@@ -57,9 +57,10 @@ def _one(value: object) -> str:
     return terminal_safe(value)
 
 
-def source_line(ref: ArticleRef) -> str:
+def source_line(ref: ArticleRef, with_date: bool = True) -> str:
+    """Title · date · source, and the link on the next line (`with_date=False` where the date leads already)."""
     parts = [_one(ref.title)]
-    if ref.date:
+    if ref.date and with_date:
         parts.append(_one(ref.date))
     if ref.source:
         parts.append(_one(ref.source))
@@ -79,14 +80,19 @@ def render_quote(n: int, quote: Quote, lang: str | None = None) -> str:
     return f"[{n}] {mark}{source_line(quote.article)}\n{_wrap(quote.highlighted)}"
 
 
+def _nothing_found(key: str, lang: str, related) -> str:
+    """The "not in the articles" text under `key`, and the related reading when there is some."""
+    lines = [t(key, lang)]
+    if related:
+        lines.append(t("related", lang))
+        lines += [f"  - {source_line(r)}" for r in related]
+    return "\n".join(lines)
+
+
 def render_answer(answer: Answer) -> str:
     lang = answer.lang
     if not answer.answered:
-        lines = [t("not_found", lang)]
-        if answer.related:
-            lines.append(t("related", lang))
-            lines += [f"  - {source_line(r)}" for r in answer.related]
-        return "\n".join(lines)
+        return _nothing_found("not_found", lang, answer.related)
     lines = [render_quote(i, q, lang) for i, q in enumerate(answer.quotes, start=1)]
     lines.append(t("footer", lang, articles=answer.articles_searched, ms=round(answer.took_ms)))
     return "\n\n".join(lines)
@@ -133,16 +139,12 @@ def render_timeline(timeline) -> str:
     """A timeline (index.timeline.Timeline) for the terminal: one block per entry, oldest first."""
     lang = timeline.lang
     if not timeline.entries:
-        lines = [t("timeline_none", lang)]
-        if timeline.related:
-            lines.append(t("related", lang))
-            lines += [f"  - {source_line(r)}" for r in timeline.related]
-        return "\n".join(lines)
+        return _nothing_found("timeline_none", lang, timeline.related)
     out = [f"{t('timeline_title', lang, topic=_one(timeline.topic))} ({len(timeline.entries)} articles, oldest first)"]
     for n, entry in enumerate(timeline.entries, start=1):
         date = _one(entry.article.date) if entry.article.date else t("unknown_date", lang)
         newest = f" ({t('newest', lang)})" if entry.newest else ""
-        block = f"[{n}] {date}{newest} · {source_line(entry.article)}\n{_wrap(entry.quote.highlighted)}"
+        block = f"[{n}] {date}{newest} · {source_line(entry.article, with_date=False)}\n{_wrap(entry.quote.highlighted)}"
         for other in entry.also:
             block += f"\n    {t('also_in', lang)}: {source_line(other)}"
         out.append(block)

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import EmbedderUnavailable, describe_identity  # noqa: F401  (re-exported)
+from .errors import EmbedderUnavailable
 
 log = logging.getLogger(__name__)
 
