@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from .text import json_text, terminal_safe
+from bot.text import json_text, terminal_safe
 
 # The bundled model is loaded from site-packages: never reach for the hub unless a user's model needs it.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.errors import NewsdeskError
 
     try:
-        from .settings import Settings
+        from bot.settings import Settings
 
         settings = Settings(_env_file=args.env_file)
     except ValidationError as exc:
@@ -284,7 +284,7 @@ def _pull_feeds(feeds: list[str], articles_dir: Path, allow_hosts: list[str]) ->
 def cmd_reindex(args, settings) -> int:
     from dataclasses import replace
 
-    from .text import render_summary
+    from bot.text import render_summary
 
     engine = settings.make_engine()
     sources: list[dict] = []
@@ -307,9 +307,8 @@ def cmd_reindex(args, settings) -> int:
 
 
 def cmd_add(args, settings) -> int:
+    from bot.text import render_summary
     from index.feeds import FetchPolicy, fetch_page
-
-    from .text import render_summary
 
     articles_dir = settings.articles_dir[0]
     path, status = fetch_page(args.url, articles_dir, FetchPolicy(allow_hosts=tuple([*settings.allow_hosts,
@@ -340,10 +339,9 @@ _BATCH_STOPPERS = ("IndexMissing", "IndexCorrupt", "IndexOutdated", "ModelMismat
 def cmd_ask(args, settings) -> int:
     """One question, or with `-` one a line from stdin: each line gets its answer or its error, and the batch
     goes on (exit 1 at the end when any line failed); errors about the index itself still stop it."""
+    from bot.text import render_answer
     from index import errors
     from index.errors import EmptyQuestion
-
-    from .text import render_answer
 
     stoppers = tuple(c for c in (getattr(errors, name, None) for name in _BATCH_STOPPERS) if isinstance(c, type))
     engine = settings.make_engine()
@@ -377,7 +375,7 @@ def cmd_ask(args, settings) -> int:
 
 
 def cmd_search(args, settings) -> int:
-    from .text import render_hits
+    from bot.text import render_hits
 
     hits = settings.make_engine().search(args.query, k=args.k)
     if args.json:
@@ -389,10 +387,9 @@ def cmd_search(args, settings) -> int:
 
 
 def cmd_timeline(args, settings) -> int:
+    from bot.text import render_timeline
     from index.models import Filters
     from index.timeline import build_timeline
-
-    from .text import render_timeline
 
     timeline = build_timeline(settings.make_engine(), args.topic,
                               Filters(source=args.source, since=args.since, until=args.until))  # fmt: skip
@@ -402,9 +399,8 @@ def cmd_timeline(args, settings) -> int:
 
 def cmd_follows(args, settings) -> int:
     """The follows store beside the index, read only: nothing is created when there is none."""
+    from bot.text import render_follows
     from index.follows import FollowStore, follows_path
-
-    from .text import render_follows
 
     path = follows_path(settings.index_dir)
     follows, pending = [], {}
@@ -422,7 +418,7 @@ def cmd_follows(args, settings) -> int:
 
 
 def cmd_stats(args, settings) -> int:
-    from .text import render_stats
+    from bot.text import render_stats
 
     stats = settings.make_engine().stats()
     _say_json(stats.to_dict()) if args.json else _say(render_stats(stats))
@@ -430,10 +426,9 @@ def cmd_stats(args, settings) -> int:
 
 
 def cmd_chat(args, settings) -> int:
+    from bot.text import render_answer, render_summary, render_timeline
     from index.errors import NewsdeskError
     from index.timeline import build_timeline
-
-    from .text import render_answer, render_summary, render_timeline
 
     engine = settings.make_engine()
     if not engine.has_index() or engine.outdated():
@@ -471,7 +466,7 @@ def cmd_run(args, settings) -> int:
         _fail("no Discord token: set DISCORD_TOKEN in the environment or in .env "
               "(see .env.example); `newsdesk chat` answers questions in the terminal without one.")  # fmt: skip
         return 1
-    from .client import run_bot
+    from bot.client import run_bot
 
     return run_bot(settings)
 
@@ -489,7 +484,7 @@ def cmd_start(args, settings) -> int:
 
 
 def cmd_sync(args, settings) -> int:
-    from .client import sync_commands
+    from bot.client import sync_commands
 
     if settings.discord_token is None:
         _fail("sync-commands needs DISCORD_TOKEN (see .env.example).")

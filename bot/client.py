@@ -19,12 +19,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.settings import Settings
+from bot.strings import lang_of, t
+from bot.translator import NewsdeskTranslator
 from index.errors import BadFilter, NewsdeskError
 from index.search import Engine
-
-from .settings import Settings
-from .strings import lang_of, t
-from .translator import NewsdeskTranslator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,9 +76,9 @@ class NewsdeskBot(commands.Bot):
     async def setup_hook(self) -> None:
         # Hand the GIL back to the event loop more often than every 5 ms while workers run Python code.
         sys.setswitchinterval(0.001)
-        from .cogs.admin import AdminCog
-        from .cogs.follow import FollowCog
-        from .cogs.qa import QACog
+        from bot.cogs.admin import AdminCog
+        from bot.cogs.follow import FollowCog
+        from bot.cogs.qa import QACog
 
         # Before the gateway connects: loading the model and the index must not delay heartbeats later.
         await self.offload(self.engine.warm_up)

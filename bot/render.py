@@ -13,11 +13,10 @@ import re
 
 import discord
 
+from bot.strings import t
 from index.models import Answer, ArticleRef, Hit, IndexStats, Quote
 from index.text import normalize_line
 from index.urls import clean_url
-
-from .strings import t
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256

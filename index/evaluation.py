@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .build import reindex_articles
-from .errors import NewsdeskError
-from .models import Article
-from .search import Engine
-from .text import fold, normalize_text
+from index.build import reindex_articles
+from index.errors import NewsdeskError
+from index.models import Article
+from index.search import Engine
+from index.text import fold, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def passages_as_articles(rows: Sequence[dict]) -> list[Article]:
     """Each evaluation passage becomes one article (one unit, no re-chunking), keyed by its passage id."""
-    from .articles import make_article
+    from index.articles import make_article
 
     return [
         make_article(

@@ -56,10 +56,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from .articles import content_hash, extract_html
-from .fetch import FEED_TYPES, PAGE_TYPES, Fetched, Fetcher, FetchError, FetchPolicy, UnsafeURL, check_url
-from .text import normalize_text
-from .urls import clean_url
+from index.articles import content_hash, extract_html
+from index.fetch import (
+    FEED_TYPES,
+    PAGE_TYPES,
+    Fetched,
+    Fetcher,
+    FetchError,
+    FetchPolicy,
+    UnsafeURL,
+    check_url,
+)
+from index.text import normalize_text
+from index.urls import clean_url
 
 __all__ = [
     "FetchError",

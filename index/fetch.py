@@ -42,7 +42,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from .errors import NewsdeskError
+from index.errors import NewsdeskError
 
 log = logging.getLogger(__name__)
 

@@ -37,11 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .duplicates import near_duplicate
-from .embedding import identity_of
-from .models import ArticleRef, Filters, Quote
-from .text import fold
-from .timeline import quoted
+from index.duplicates import near_duplicate
+from index.embedding import identity_of
+from index.models import ArticleRef, Filters, Quote
+from index.text import fold
+from index.timeline import quoted
 
 log = logging.getLogger(__name__)
 

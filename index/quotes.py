@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .analyzer import analyze_spans, stem_prefixes, term_set
-from .models import ArticleRef, Passage, Quote
-from .text import fold
+from index.analyzer import analyze_spans, stem_prefixes, term_set
+from index.models import ArticleRef, Passage, Quote
+from index.text import fold
 
 MAX_QUOTE_WORDS = 75  # a quote grows to neighbouring sentences while it stays under this
 MAX_QUOTE_SENTENCES = 3

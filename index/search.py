@@ -14,17 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .analyzer import analyze, term_set
-from .build import BuildOptions, Progress, reindex_articles, reindex_folders
-from .dates import in_range, question_dates
-from .embedding import Embedder, identity_of
-from .errors import EmptyQuestion, QuestionTooLong
-from .lang import detect_language
-from .models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
-from .quotes import QuestionTerms, choose_quote, question_terms, with_highlights
-from .store import FORMAT_VERSION, IndexDir, Snapshot
-from .text import fold
-from .tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for
+from index.analyzer import analyze, term_set
+from index.build import BuildOptions, Progress, reindex_articles, reindex_folders
+from index.dates import in_range, question_dates
+from index.embedding import Embedder, identity_of
+from index.errors import EmptyQuestion, QuestionTooLong
+from index.lang import detect_language
+from index.models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
+from index.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
+from index.store import FORMAT_VERSION, IndexDir, Snapshot
+from index.text import fold
+from index.tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for
 
 log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"\d+")
@@ -143,7 +143,7 @@ class Engine:
         import trafilatura  # noqa: F401
         import yaml  # noqa: F401
 
-        from .lang import _identifier
+        from index.lang import _identifier
 
         _identifier()
         analyze("warm up", "fr")

@@ -51,9 +51,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt, IndexMissing, IndexNotAFolder, IndexOutdated, ModelMismatch, ReindexRunning
-from .lexical import K1, B, Bm25, Postings, write_postings
-from .models import Article, ArticleRef, IndexStats, Passage
+from index.errors import (
+    IndexCorrupt,
+    IndexMissing,
+    IndexNotAFolder,
+    IndexOutdated,
+    ModelMismatch,
+    ReindexRunning,
+)
+from index.lexical import K1, B, Bm25, Postings, write_postings
+from index.models import Article, ArticleRef, IndexStats, Passage
 
 log = logging.getLogger(__name__)
 

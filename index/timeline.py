@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .duplicates import groups
-from .errors import EmptyQuestion
-from .models import Answer, ArticleRef, Filters, Quote
+from index.duplicates import groups
+from index.errors import EmptyQuestion
+from index.models import Answer, ArticleRef, Filters, Quote
 
 
 @dataclass(frozen=True)

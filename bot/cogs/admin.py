@@ -17,17 +17,16 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
+from bot.client import NONE, ReindexJob, send_ephemeral
+from bot.render import CONTENT_MAX, cut, escape
+from bot.strings import lang_of, t
 from index.build import Cancelled
 from index.errors import NewsdeskError
 from index.feeds import FetchPolicy, fetch_page, refresh_feeds
 from index.models import ReindexSummary
 
-from ..client import NONE, ReindexJob, send_ephemeral
-from ..render import CONTENT_MAX, cut, escape
-from ..strings import lang_of, t
-
 if TYPE_CHECKING:
-    from ..client import NewsdeskBot
+    from bot.client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 

@@ -18,19 +18,18 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
+from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.render import cut, escape
+from bot.render_follows import alert_embed, following_embed, timeline_pages
+from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of
 from index.models import Filters
 from index.text import fold
 from index.timeline import build_timeline, topic_vector
 
-from ..client import NONE, parse_filter_date, send_ephemeral
-from ..render import cut, escape
-from ..render_follows import alert_embed, following_embed, timeline_pages
-from ..strings import lang_of, t
-
 if TYPE_CHECKING:
-    from ..client import NewsdeskBot
+    from bot.client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,14 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot import render
+from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.models import Answer, Filters
 
-from .. import render
-from ..client import NONE, parse_filter_date, send_ephemeral
-from ..strings import lang_of, t
-
 if TYPE_CHECKING:
-    from ..client import NewsdeskBot
+    from bot.client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 
