@@ -326,7 +326,7 @@ def cmd_add(args, settings) -> int:
 
 
 def _filters(args):
-    from index.models import Filters
+    from index.records import Filters
 
     return Filters(source=args.source, since=args.since, until=args.until, lang=args.lang)
 
@@ -388,7 +388,7 @@ def cmd_search(args, settings) -> int:
 
 def cmd_timeline(args, settings) -> int:
     from bot.text import render_timeline
-    from index.models import Filters
+    from index.records import Filters
     from index.timeline import build_timeline
 
     timeline = build_timeline(settings.make_engine(), args.topic,

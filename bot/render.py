@@ -14,7 +14,7 @@ import re
 import discord
 
 from bot.strings import t
-from index.models import Answer, ArticleRef, Hit, IndexStats, Quote
+from index.records import Answer, ArticleRef, Hit, IndexStats, Quote
 from index.text import normalize_line
 from index.urls import clean_url
 

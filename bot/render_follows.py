@@ -25,7 +25,7 @@ from bot.render import (
 )
 from bot.strings import t
 from index.follows import Alert, Follow, iso
-from index.models import ArticleRef
+from index.records import ArticleRef
 from index.timeline import Timeline, TimelineEntry
 
 TIMELINE_PER_PAGE = 5  # entries per embed: five quotes of the longest kind still fit in its description

@@ -13,7 +13,7 @@ import textwrap
 
 from bot.strings import t
 from index.follows import iso
-from index.models import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
+from index.records import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
 
 # What a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC, CSI, OSC, BEL, CR, newlines...),
 # the line and paragraph separators, the bidirectional overrides and isolates (they reorder what follows), and

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 from index.dates import parse_date
 from index.errors import BadArticle
 from index.lang import detect_language
-from index.models import Article, Failure
+from index.records import Article, Failure
 from index.text import looks_binary, normalize_line, normalize_text
 from index.urls import clean_url
 

@@ -32,7 +32,7 @@ from index.articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_arti
 from index.chunking import Window, make_windows, whole_text_window
 from index.embedding import Embedder, identity_of
 from index.errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
-from index.models import Article, Failure, ReindexSummary
+from index.records import Article, Failure, ReindexSummary
 from index.store import (
     DEFAULT_ANN_THRESHOLD,
     FORMAT_VERSION,

@@ -15,7 +15,7 @@ import numpy as np
 
 from index.build import reindex_articles
 from index.errors import NewsdeskError
-from index.models import Article
+from index.records import Article
 from index.search import Engine
 from index.text import fold, normalize_text
 

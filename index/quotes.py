@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from index.analyzer import analyze_spans, stem_prefixes, term_set
-from index.models import ArticleRef, Passage, Quote
+from index.records import ArticleRef, Passage, Quote
 from index.text import fold
 
 MAX_QUOTE_WORDS = 75  # a quote grows to neighbouring sentences while it stays under this

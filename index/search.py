@@ -20,8 +20,8 @@ from index.dates import in_range, question_dates
 from index.embedding import Embedder, identity_of
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language
-from index.models import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
 from index.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
+from index.records import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
 from index.store import FORMAT_VERSION, IndexDir, Snapshot
 from index.text import fold
 from index.tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for

@@ -60,7 +60,7 @@ from index.errors import (
     ReindexRunning,
 )
 from index.lexical import K1, B, Bm25, Postings, write_postings
-from index.models import Article, ArticleRef, IndexStats, Passage
+from index.records import Article, ArticleRef, IndexStats, Passage
 
 log = logging.getLogger(__name__)
 

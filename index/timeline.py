@@ -18,7 +18,7 @@ import numpy as np
 
 from index.duplicates import groups
 from index.errors import EmptyQuestion
-from index.models import Answer, ArticleRef, Filters, Quote
+from index.records import Answer, ArticleRef, Filters, Quote
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from bot import render
 from bot.cogs.admin import summary_text
 from bot.cogs.qa import MoreView, QACog, SourcesView
-from index.models import Answer, ArticleRef, Failure, Hit, IndexStats, Passage, Quote, ReindexSummary
+from index.records import Answer, ArticleRef, Failure, Hit, IndexStats, Passage, Quote, ReindexSummary
 
 # Discord's numbers.
 CONTENT = 2000

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from index.follows import Alert, FollowStore, check_follows, follows_path, model_of, story_of
-from index.models import ArticleRef, Quote
+from index.records import ArticleRef, Quote
 from index.search import Engine
 from tests.conftest import ARTICLES, write
 from tests.fakes import HashingEmbedder

@@ -4,7 +4,7 @@ import pytest
 
 from bot import render
 from bot.strings import STRINGS, lang_of, t
-from index.models import Answer, ArticleRef, Hit, Passage, Quote
+from index.records import Answer, ArticleRef, Hit, Passage, Quote
 
 REF = ArticleRef(id=1, title="Bridge **closed** [x](https://evil.test)", date="2025-03-04",
                  url="https://example-news.test/bridge", path=None, source="Example News", lang="en")  # fmt: skip

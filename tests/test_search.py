@@ -3,7 +3,7 @@
 import pytest
 
 from index.errors import EmptyQuestion, QuestionTooLong
-from index.models import Filters
+from index.records import Filters
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from bot.text import render_timeline
 from index.articles import load_articles
 from index.duplicates import MIN_SHARED, groups, near_duplicate, shared
 from index.follows import Alert, FollowStore, follows_path
-from index.models import ArticleRef, Quote
+from index.records import ArticleRef, Quote
 from index.search import Engine
 from index.timeline import Timeline, TimelineEntry, build_timeline
 from tests.conftest import ARTICLES, SAMPLES, write
@@ -83,7 +83,7 @@ def test_no_story_says_so_and_lists_the_closest_articles(story):
 
 
 def test_filters_narrow_the_timeline(story):
-    from index.models import Filters
+    from index.records import Filters
 
     tl = build_timeline(story, "harbour bridge repairs", Filters(since="2025-06"))
     assert [e.article.date for e in tl.entries] == ["2025-06-01", "2025-07-15"]

@@ -23,7 +23,7 @@ from bot.strings import lang_of, t
 from index.build import Cancelled
 from index.errors import NewsdeskError
 from index.feeds import FetchPolicy, fetch_page, refresh_feeds
-from index.models import ReindexSummary
+from index.records import ReindexSummary
 
 if TYPE_CHECKING:
     from bot.client import NewsdeskBot

@@ -24,7 +24,7 @@ from bot.render_follows import alert_embed, following_embed, timeline_pages
 from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of
-from index.models import Filters
+from index.records import Filters
 from index.text import fold
 from index.timeline import build_timeline, topic_vector
 

@@ -16,7 +16,7 @@ from bot import render
 from bot.client import NONE, parse_filter_date, send_ephemeral
 from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
-from index.models import Answer, Filters
+from index.records import Answer, Filters
 
 if TYPE_CHECKING:
     from bot.client import NewsdeskBot
