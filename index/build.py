@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analyzer import ANALYZER_VERSION, analyze
 from index.articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
 from index.chunking import Window, make_windows, whole_text_window
 from index.embedding import Embedder, identity_of
 from index.errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
+from index.lang.analyzer import ANALYZER_VERSION, analyze
 from index.records import Article, Failure, ReindexSummary
 from index.store import (
     DEFAULT_ANN_THRESHOLD,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from index.analyzer import analyze_spans, stem_prefixes, term_set
+from index.lang.analyzer import analyze_spans, stem_prefixes, term_set
 from index.records import ArticleRef, Passage, Quote
 from index.text import fold
 
