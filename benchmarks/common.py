@@ -348,7 +348,7 @@ def passage_texts(folder: Path) -> list[str]:
     """The passages Newsdesk cuts from the articles under `folder` (same loader, same chunking)."""
     from index.articles import load_articles
     from index.build import BuildOptions
-    from index.chunking import make_windows
+    from index.text.chunking import make_windows
 
     o = BuildOptions()
     articles, _ = load_articles([folder])
@@ -388,7 +388,7 @@ def scaled_articles(n_passages: int) -> tuple[list, dict[str, str]]:
     Returns the articles and, for each article key, the id of the paragraph it copies (for recall).
     """
     from index.build import BuildOptions
-    from index.chunking import make_windows
+    from index.text.chunking import make_windows
 
     o = BuildOptions()
     rows = paragraphs()
@@ -409,7 +409,7 @@ def scaled_articles(n_passages: int) -> tuple[list, dict[str, str]]:
 
 def articles_passages(articles) -> list[str]:
     from index.build import BuildOptions
-    from index.chunking import make_windows
+    from index.text.chunking import make_windows
 
     o = BuildOptions()
     return [a.text[w.start : w.end] for a in articles for w in make_windows(a.text, o.target_words, o.max_words,
@@ -502,7 +502,7 @@ def gold_paragraphs(qs: Sequence[dict]) -> list[dict]:
 
 
 def _folded(text: str) -> str:
-    from index.text import fold, normalize_text
+    from index.text.normalize import fold, normalize_text
 
     return " ".join(fold(normalize_text(text)).split())
 

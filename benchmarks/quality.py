@@ -103,7 +103,7 @@ def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCac
 
 def run(emb, quick: bool, limit: int | None = None) -> list[Result]:
     """Newsdesk's embedder `emb` (the settings' choice) on each set; targets against the committed floors."""
-    from index.chunking import whole_text_window
+    from index.text.chunking import whole_text_window
 
     settings = newsdesk_settings()
     key = model_key(emb)

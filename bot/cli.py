@@ -87,7 +87,7 @@ def _quiet_libraries() -> None:
 
 
 def _date_arg(value: str) -> str:
-    from index.dates import parse_date
+    from index.text.dates import parse_date
 
     iso = parse_date(value)
     if iso is None:

@@ -167,7 +167,7 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
 
 
 def parse_filter_date(value: str | None) -> str | None:
-    from index.dates import parse_date
+    from index.text.dates import parse_date
 
     if value is None:
         return None

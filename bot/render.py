@@ -15,7 +15,7 @@ import discord
 
 from bot.strings import t
 from index.records import Answer, ArticleRef, Hit, IndexStats, Quote
-from index.text import normalize_line
+from index.text.normalize import normalize_line
 from index.urls import clean_url
 
 CONTENT_MAX = 2000

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
-from index.chunking import Window, make_windows, whole_text_window
 from index.embedding import Embedder, identity_of
 from index.errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
 from index.lang.analyzer import ANALYZER_VERSION, analyze
@@ -50,6 +49,7 @@ from index.store import (
     reconstruct,
     utcnow,
 )
+from index.text.chunking import Window, make_windows, whole_text_window
 
 log = logging.getLogger(__name__)
 

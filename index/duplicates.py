@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 from typing import TypeVar
 
-from index.text import fold
+from index.text.normalize import fold
 
 SHINGLE_WORDS = 4
 MIN_SHARED = 0.5  # share of the smaller article's 4-grams found in the other

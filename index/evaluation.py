@@ -17,7 +17,7 @@ from index.build import reindex_articles
 from index.errors import NewsdeskError
 from index.records import Article
 from index.search import Engine
-from index.text import fold, normalize_text
+from index.text.normalize import fold, normalize_text
 
 log = logging.getLogger(__name__)
 

@@ -67,7 +67,7 @@ from index.fetch import (
     UnsafeURL,
     check_url,
 )
-from index.text import normalize_text
+from index.text.normalize import normalize_text
 from index.urls import clean_url
 
 __all__ = [

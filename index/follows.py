@@ -40,7 +40,7 @@ import numpy as np
 from index.duplicates import near_duplicate
 from index.embedding import identity_of
 from index.records import ArticleRef, Filters, Quote
-from index.text import fold
+from index.text.normalize import fold
 from index.timeline import quoted
 
 log = logging.getLogger(__name__)

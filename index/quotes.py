@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from index.lang.analyzer import analyze_spans, stem_prefixes, term_set
 from index.records import ArticleRef, Passage, Quote
-from index.text import fold
+from index.text.normalize import fold
 
 MAX_QUOTE_WORDS = 75  # a quote grows to neighbouring sentences while it stays under this
 MAX_QUOTE_SENTENCES = 3

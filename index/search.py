@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from index.build import BuildOptions, Progress, reindex_articles, reindex_folders
-from index.dates import in_range, question_dates
 from index.embedding import Embedder, identity_of
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language
@@ -23,7 +22,8 @@ from index.lang.analyzer import analyze, term_set
 from index.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from index.records import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
 from index.store import FORMAT_VERSION, IndexDir, Snapshot
-from index.text import fold
+from index.text.dates import in_range, question_dates
+from index.text.normalize import fold
 from index.tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from index.text import fold
+from index.text.normalize import fold
 
 
 class HashingEmbedder:

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from index.chunking import make_windows, split_sentences
+from index.text.chunking import make_windows, split_sentences
 
 
 def sentences(text):

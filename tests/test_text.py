@@ -1,7 +1,7 @@
 import pytest
 
-from index.dates import in_range, parse_date, question_dates
-from index.text import fold, looks_binary, normalize_line, normalize_text
+from index.text.dates import in_range, parse_date, question_dates
+from index.text.normalize import fold, looks_binary, normalize_line, normalize_text
 
 
 @pytest.mark.parametrize(

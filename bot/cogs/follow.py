@@ -25,7 +25,7 @@ from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of
 from index.records import Filters
-from index.text import fold
+from index.text.normalize import fold
 from index.timeline import build_timeline, topic_vector
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from functools import lru_cache
 import Stemmer
 from bm25s import stopwords as bm25_stopwords
 
-from index.text import fold
+from index.text.normalize import fold
 
 ANALYZER_VERSION = 3
 

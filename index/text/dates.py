@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from index.text import fold
+from index.text.normalize import fold
 
 MONTHS = {
     # French
