@@ -84,7 +84,7 @@ def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCac
     """Index the articles with `emb` (vectors cached), ask every question; the answer_stats figures."""
     from index.build import reindex_articles
     from index.search import Engine
-    from index.store import IndexDir
+    from index.store.disk import IndexDir
 
     cache = VectorCache(emb)
     cache.fill(texts)

@@ -7,7 +7,7 @@ import logging
 from index.embedding import Embedder, embedder_for, identity_of, make_embedder
 from index.errors import NewsdeskError
 from index.search import Engine
-from index.store import IndexDir
+from index.store.disk import IndexDir
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A reindex reads the previous version's article list (key, content hash, file size and mtime), skips files
 whose size and mtime are unchanged without opening them, and writes one new segment holding the added and
-changed articles; the articles it replaces or removes are hidden in the new version (index/store.py). Vectors
+changed articles; the articles it replaces or removes are hidden in the new version (index/store/disk.py). Vectors
 of passages whose text is already indexed are copied, not embedded again. When segments pile up they are
 merged, copying rows, vectors and terms.
 
@@ -32,7 +32,7 @@ from index.embedding import Embedder, identity_of
 from index.errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
 from index.lang.analyzer import ANALYZER_VERSION, analyze
 from index.records import Article, Failure, ReindexSummary
-from index.store import (
+from index.store.disk import (
     DEFAULT_ANN_THRESHOLD,
     FORMAT_VERSION,
     MAX_HIDDEN_SHARE,

@@ -21,7 +21,7 @@ from index.lang import detect_language
 from index.lang.analyzer import analyze, term_set
 from index.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from index.records import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
-from index.store import FORMAT_VERSION, IndexDir, Snapshot
+from index.store.disk import FORMAT_VERSION, IndexDir, Snapshot
 from index.text.dates import in_range, question_dates
 from index.text.normalize import fold
 from index.tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for

@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from index.lexical import Bm25, Postings, write_postings
+from index.store.bm25 import Bm25, Postings, write_postings
 
 
 @pytest.mark.parametrize("k1,b", [(1.2, 0.75), (0.6, 0.6)])

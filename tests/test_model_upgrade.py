@@ -14,7 +14,7 @@ from bot.settings import Settings
 from index.embedding import DEFAULT_MODEL, identity_of, make_embedder
 from index.errors import ModelMismatch
 from index.search import Engine
-from index.store import IndexDir
+from index.store.disk import IndexDir
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ Layout of an index folder::
       versions/<name>/deleted.npy                ids of articles replaced or removed since their segment
       segments/<name>/passages.sqlite            articles and passages (text, offsets, hashes, BM25 terms)
       segments/<name>/vectors.faiss              FAISS index keyed by passage id (flat, or IVF when large)
-      segments/<name>/lexical/                   BM25 postings (index/lexical.py), memory-mapped on load
+      segments/<name>/lexical/                   BM25 postings (index/store/bm25.py), memory-mapped on load
       segments/<name>/rows.npy                   segment row -> passage id
       .lock                                      held by the one writer
 
@@ -59,8 +59,8 @@ from index.errors import (
     ModelMismatch,
     ReindexRunning,
 )
-from index.lexical import K1, B, Bm25, Postings, write_postings
 from index.records import Article, ArticleRef, IndexStats, Passage
+from index.store.bm25 import K1, B, Bm25, Postings, write_postings
 
 log = logging.getLogger(__name__)
 
