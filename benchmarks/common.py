@@ -346,8 +346,8 @@ def wikinews_folder(folder: Path, n_articles: int) -> Path:
 
 def passage_texts(folder: Path) -> list[str]:
     """The passages Newsdesk cuts from the articles under `folder` (same loader, same chunking)."""
-    from index.articles import load_articles
     from index.build import BuildOptions
+    from index.ingest.articles import load_articles
     from index.text.chunking import make_windows
 
     o = BuildOptions()
@@ -372,7 +372,7 @@ def paragraphs() -> list[dict]:
 
 
 def paragraph_article(r: dict, copy: int):
-    from index.articles import make_article
+    from index.ingest.articles import make_article
 
     url = r.get("source") or f"https://example.invalid/{r['id']}"
     return make_article(

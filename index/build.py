@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
 from index.embedding import Embedder, identity_of
 from index.errors import DiskFull, IndexCorrupt, ModelMismatch, NewsdeskError, RemovalGuard
+from index.ingest.articles import DEFAULT_MAX_BYTES, KnownFile, content_hash, scan_articles, settled
 from index.lang.analyzer import ANALYZER_VERSION, analyze
 from index.records import Article, Failure, ReindexSummary
 from index.store.disk import (

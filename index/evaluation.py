@@ -57,7 +57,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def passages_as_articles(rows: Sequence[dict]) -> list[Article]:
     """Each evaluation passage becomes one article (one unit, no re-chunking), keyed by its passage id."""
-    from index.articles import make_article
+    from index.ingest.articles import make_article
 
     return [
         make_article(

@@ -1,7 +1,7 @@
 """News sources: RSS/Atom feeds and article URLs, fetched into the articles folder as `.txt` files.
 
 Every fetched article becomes `articles_dir/web/<host>/<slug>-<hash of canonical url>.txt` (the `.txt` format
-of `index.articles`: a `key: value` header, a blank line, the text), written atomically. The index is then
+of `index.ingest.articles`: a `key: value` header, a blank line, the text), written atomically. The index is then
 brought up to date by the normal incremental `Engine.reindex([articles_dir, ...])`, which embeds only new or
 changed files: nothing fetched lives only in the index, so it can always be rebuilt offline, and an operator
 can read or edit what was ingested.
@@ -56,7 +56,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from index.articles import content_hash, extract_html
 from index.fetch import (
     FEED_TYPES,
     PAGE_TYPES,
@@ -67,6 +66,7 @@ from index.fetch import (
     UnsafeURL,
     check_url,
 )
+from index.ingest.articles import content_hash, extract_html
 from index.text.normalize import normalize_text
 from index.urls import clean_url
 

@@ -187,13 +187,13 @@ def test_an_edit_adds_one_small_segment_and_hides_the_old_version(fake_engine, a
 
 
 def test_unchanged_files_are_not_opened_again(fake_engine, articles_dir, monkeypatch):
-    import index.articles
+    import index.ingest.articles
 
     _age(articles_dir)
     fake_engine.reindex([articles_dir])
     opened = []
-    real = index.articles.load_file
-    monkeypatch.setattr(index.articles, "load_file", lambda path, *a: opened.append(path.name) or real(path, *a))
+    real = index.ingest.articles.load_file
+    monkeypatch.setattr(index.ingest.articles, "load_file", lambda path, *a: opened.append(path.name) or real(path, *a))
     s = fake_engine.reindex([articles_dir])
     assert (s.unchanged, opened) == (3, [])
     # Touched but not changed: read once, nothing embedded, and not read again after that.

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from index.articles import make_article
 from index.build import reindex_articles
+from index.ingest.articles import make_article
 from index.search import Engine, SearchConfig
 from index.tuning import DEFAULT, PROFILES
 from tests.fakes import BilingualEmbedder

@@ -23,7 +23,6 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from index.articles import load_file
 from index.feeds import (
     STATE_FILE,
     FetchPolicy,
@@ -36,6 +35,7 @@ from index.feeds import (
     refresh_feeds,
 )
 from index.fetch import address_class
+from index.ingest.articles import load_file
 from index.search import Engine
 from index.urls import clean_url
 from tests.fakes import HashingEmbedder

@@ -14,9 +14,9 @@ import pytest
 from bot.render import DESCRIPTION_MAX, EMBED_TOTAL_MAX
 from bot.render_follows import TIMELINE_PER_PAGE, alert_embed, following_embed, timeline_pages
 from bot.text import render_timeline
-from index.articles import load_articles
 from index.duplicates import MIN_SHARED, groups, near_duplicate, shared
 from index.follows import Alert, FollowStore, follows_path
+from index.ingest.articles import load_articles
 from index.records import ArticleRef, Quote
 from index.search import Engine
 from index.timeline import Timeline, TimelineEntry, build_timeline
