@@ -346,7 +346,7 @@ def wikinews_folder(folder: Path, n_articles: int) -> Path:
 
 def passage_texts(folder: Path) -> list[str]:
     """The passages Newsdesk cuts from the articles under `folder` (same loader, same chunking)."""
-    from index.build import BuildOptions
+    from index.build.reindex import BuildOptions
     from index.ingest.articles import load_articles
     from index.text.chunking import make_windows
 
@@ -387,7 +387,7 @@ def scaled_articles(n_passages: int) -> tuple[list, dict[str, str]]:
 
     Returns the articles and, for each article key, the id of the paragraph it copies (for recall).
     """
-    from index.build import BuildOptions
+    from index.build.reindex import BuildOptions
     from index.text.chunking import make_windows
 
     o = BuildOptions()
@@ -408,7 +408,7 @@ def scaled_articles(n_passages: int) -> tuple[list, dict[str, str]]:
 
 
 def articles_passages(articles) -> list[str]:
-    from index.build import BuildOptions
+    from index.build.reindex import BuildOptions
     from index.text.chunking import make_windows
 
     o = BuildOptions()
@@ -459,7 +459,7 @@ def scaled_index(n_passages: int, emb, cache: VectorCache) -> tuple[Path, dict[s
     Kept in benchmarks/cache/indexes/ and rebuilt when the index code or the embedder changes. Returns its
     folder, the article key -> paragraph id map, and the build seconds (0 when it was reused).
     """
-    from index.build import BuildOptions, reindex_articles
+    from index.build.reindex import BuildOptions, reindex_articles
     from index.store.disk import IndexDir
 
     articles, origin = scaled_articles(n_passages)

@@ -48,7 +48,7 @@ def _engine(root: Path, embedder, **overrides):
 
 
 def _index(rows: list[dict], embedder, root: Path) -> None:
-    from index.build import BuildOptions, reindex_articles
+    from index.build.reindex import BuildOptions, reindex_articles
     from index.evaluation import passages_as_articles
     from index.store.disk import IndexDir
 

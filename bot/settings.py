@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.build import BuildOptions
+from index.build.reindex import BuildOptions
 from index.search import SearchConfig
 
 DiscordId = Annotated[int, Field(ge=1, le=2**64 - 1)]  # a snowflake: an unsigned 64-bit number

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import reindex_articles
+from index.build.reindex import reindex_articles
 from index.errors import NewsdeskError
 from index.records import Article
 from index.search import Engine

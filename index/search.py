@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import BuildOptions, Progress, reindex_articles, reindex_folders
+from index.build.reindex import BuildOptions, Progress, reindex_articles, reindex_folders
 from index.embedding import Embedder, identity_of
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language

@@ -107,7 +107,7 @@ def test_missing_index(tmp_path):
 def test_ivf_above_the_threshold_and_back(tmp_path):
     from dataclasses import replace
 
-    from index.build import BuildOptions
+    from index.build.reindex import BuildOptions
 
     folder = tmp_path / "many"
     for i in range(130):
@@ -167,9 +167,9 @@ def _age(folder, seconds: float = 60) -> None:
 
 
 def test_an_edit_adds_one_small_segment_and_hides_the_old_version(fake_engine, articles_dir, monkeypatch):
-    import index.build
+    import index.build.reindex
 
-    monkeypatch.setattr(index.build, "MAX_HIDDEN_SHARE", 1.0)  # no merge: see the two segments
+    monkeypatch.setattr(index.build.reindex, "MAX_HIDDEN_SHARE", 1.0)  # no merge: see the two segments
     fake_engine.reindex([articles_dir])
     passages = fake_engine.stats().passages
     path = articles_dir / "harbour.txt"
@@ -210,10 +210,10 @@ def test_unchanged_files_are_not_opened_again(fake_engine, articles_dir, monkeyp
 
 
 def test_segments_are_merged_when_they_pile_up(fake_engine, articles_dir, monkeypatch):
-    import index.build
+    import index.build.reindex
 
-    monkeypatch.setattr(index.build, "MAX_SEGMENTS", 3)
-    monkeypatch.setattr(index.build, "MAX_HIDDEN_SHARE", 1.0)
+    monkeypatch.setattr(index.build.reindex, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(index.build.reindex, "MAX_HIDDEN_SHARE", 1.0)
     fake_engine.reindex([articles_dir])
     for i in range(6):
         write(articles_dir / f"extra{i}.txt", f"title: Extra {i}\n\nThe lighthouse number {i} was repainted blue.")
@@ -239,7 +239,7 @@ def test_many_replaced_rows_trigger_a_merge_that_drops_them(fake_engine, article
 
 
 def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, articles_dir):
-    from index import build
+    from index.build.reindex import reindex as build
     from index.store.disk import Manifest
 
     _age(articles_dir)

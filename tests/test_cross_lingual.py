@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from index.build import reindex_articles
+from index.build.reindex import reindex_articles
 from index.ingest.articles import make_article
 from index.search import Engine, SearchConfig
 from index.tuning import DEFAULT, PROFILES

@@ -20,7 +20,7 @@ from discord.ext import commands, tasks
 from bot.client import NONE, ReindexJob, send_ephemeral
 from bot.render import CONTENT_MAX, cut, escape
 from bot.strings import lang_of, t
-from index.build import Cancelled
+from index.build.reindex import Cancelled
 from index.errors import NewsdeskError
 from index.feeds import FetchPolicy, fetch_page, refresh_feeds
 from index.records import ReindexSummary
