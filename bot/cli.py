@@ -275,7 +275,7 @@ def _progress_bar(enabled: bool):
 
 
 def _pull_feeds(feeds: list[str], articles_dir: Path, allow_hosts: list[str]) -> list[dict]:
-    from index.feeds import FetchPolicy, refresh_feeds
+    from index.sources.feeds import FetchPolicy, refresh_feeds
 
     policy = FetchPolicy(allow_hosts=tuple(allow_hosts))
     return [s.to_dict() for s in refresh_feeds(feeds, articles_dir, policy)]
@@ -308,7 +308,7 @@ def cmd_reindex(args, settings) -> int:
 
 def cmd_add(args, settings) -> int:
     from bot.text import render_summary
-    from index.feeds import FetchPolicy, fetch_page
+    from index.sources.feeds import FetchPolicy, fetch_page
 
     articles_dir = settings.articles_dir[0]
     path, status = fetch_page(args.url, articles_dir, FetchPolicy(allow_hosts=tuple([*settings.allow_hosts,

@@ -15,8 +15,8 @@ import discord
 
 from bot.strings import t
 from index.records import Answer, ArticleRef, Hit, IndexStats, Quote
+from index.sources.urls import clean_url
 from index.text.normalize import normalize_line
-from index.urls import clean_url
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256

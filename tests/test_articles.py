@@ -221,7 +221,7 @@ HOSTILE_URLS = [
 
 
 def _assert_safe_url(url: str | None) -> None:
-    from index.urls import clean_url
+    from index.sources.urls import clean_url
 
     assert url is None or (clean_url(url) == url and not set(url) & set("()[]<>\"'` \\|*_~"))
     assert url is None or "@" not in url.split("/")[2]

@@ -23,7 +23,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from index.feeds import (
+from index.ingest.articles import load_file
+from index.search import Engine
+from index.sources.feeds import (
     STATE_FILE,
     FetchPolicy,
     SourceStatus,
@@ -34,10 +36,8 @@ from index.feeds import (
     fetch_page,
     refresh_feeds,
 )
-from index.fetch import address_class
-from index.ingest.articles import load_file
-from index.search import Engine
-from index.urls import clean_url
+from index.sources.http import address_class
+from index.sources.urls import clean_url
 from tests.fakes import HashingEmbedder
 
 # --- articles (invented for these tests) -----------------------------------------------------------------
@@ -765,7 +765,7 @@ def test_feed_links_that_are_not_valid_urls_are_dropped_and_the_rest_made_safe(s
         {"title": "Markdown canonical", "link": site.url("/articles/canon")},
         {"title": "Markdown redirect", "link": site.url("/go/lighthouse")},
     ]), "application/rss+xml")  # fmt: skip
-    with caplog.at_level("WARNING", logger="index.feeds"):
+    with caplog.at_level("WARNING", logger="index.sources.feeds"):
         [status] = refresh_feeds([site.url("/feeds/tricky.rss")], tmp_path / "articles", POLICY)
     assert (status.status, status.new, status.failed) == ("ok", 3, len(bad))
     assert f"{len(bad)} of {len(bad) + 3} entries failed" in status.error

@@ -1,4 +1,4 @@
-"""Hardening of `index.fetch` (issue 10): embedded-IPv4 SSRF forms, and one deadline per request.
+"""Hardening of `index.sources.http` (issue 10): embedded-IPv4 SSRF forms, and one deadline per request.
 
 The slow servers are raw sockets on 127.0.0.1 (random port) that stop on their own after a few seconds, and
 when the test ends. No test connects anywhere but 127.0.0.1.
@@ -14,8 +14,16 @@ import time
 
 import pytest
 
-from index.feeds import fetch_page, refresh_feeds
-from index.fetch import Fetcher, FetchError, FetchPolicy, UnsafeURL, address_class, embedded_ipv4, resolve
+from index.sources.feeds import fetch_page, refresh_feeds
+from index.sources.http import (
+    Fetcher,
+    FetchError,
+    FetchPolicy,
+    UnsafeURL,
+    address_class,
+    embedded_ipv4,
+    resolve,
+)
 
 # --- SSRF: IPv4 addresses inside IPv6 ones ---------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.settings import Settings
 from index.errors import NewsdeskError
-from index.feeds import FetchPolicy, refresh_feeds
+from index.sources.feeds import FetchPolicy, refresh_feeds
 from tests import test_feeds
 from tests.test_feeds import serve_local_news, site  # noqa: F401  (the loopback news site fixture)
 

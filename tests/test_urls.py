@@ -1,4 +1,4 @@
-"""`index.urls.clean_url`: untrusted URLs made safe to store and to show, or refused. No network."""
+"""`index.sources.urls.clean_url`: untrusted URLs made safe to store and to show, or refused. No network."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from index.urls import MAX_URL_LENGTH, clean_url
+from index.sources.urls import MAX_URL_LENGTH, clean_url
 
 # Characters that must never appear raw in a cleaned URL (but for the brackets of an IPv6 host): they could
 # end a Markdown link and start another, format a Discord message, or hide what the link is.

@@ -22,8 +22,8 @@ from bot.render import CONTENT_MAX, cut, escape
 from bot.strings import lang_of, t
 from index.build.reindex import Cancelled
 from index.errors import NewsdeskError
-from index.feeds import FetchPolicy, fetch_page, refresh_feeds
 from index.records import ReindexSummary
+from index.sources.feeds import FetchPolicy, fetch_page, refresh_feeds
 
 if TYPE_CHECKING:
     from bot.client import NewsdeskBot

@@ -22,9 +22,9 @@ from urllib.parse import urlparse
 from index.errors import BadArticle
 from index.lang import detect_language
 from index.records import Article, Failure
+from index.sources.urls import clean_url
 from index.text.dates import parse_date
 from index.text.normalize import looks_binary, normalize_line, normalize_text
-from index.urls import clean_url
 
 log = logging.getLogger(__name__)
 

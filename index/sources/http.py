@@ -1,6 +1,6 @@
 """Fetching web resources as a careful client: SSRF checks, pinned addresses, size and time limits, politeness.
 
-Used by `index.feeds` for RSS/Atom feeds and article pages. Nothing here knows about articles or the index.
+Used by `index.sources.feeds` for RSS/Atom feeds and article pages. Nothing here knows about articles or the index.
 
 Safety model (server-side request forgery): the bot fetches URLs that users and feeds hand it, from a machine
 that may sit next to private services and a cloud metadata endpoint. So:

@@ -25,10 +25,10 @@ What was fetched is remembered in `articles_dir/.newsdesk-sources.json` (hidden,
 Conditional requests (If-None-Match / If-Modified-Since) make an unchanged feed or page cost one 304. An
 article is written only when what would be written differs from what was last written: edits an operator
 made to a file stay until the article itself changes at its source. A feed that suddenly lists no entries
-deletes nothing. The HTTP side (SSRF checks, limits, politeness) lives in `index.fetch`.
+deletes nothing. The HTTP side (SSRF checks, limits, politeness) lives in `index.sources.http`.
 
 Every URL that can reach a file, the state or a message (a feed entry's link, a page's rel=canonical or
-og:url, the final URL after redirects, a URL given to `fetch_page`) goes through `index.urls.clean_url`: a
+og:url, the final URL after redirects, a URL given to `fetch_page`) goes through `index.sources.urls.clean_url`: a
 link that is not a valid http(s) URL is dropped (logged, and counted as a failed entry), and characters
 that could break out of a Markdown link are percent-encoded.
 """
@@ -56,7 +56,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from index.fetch import (
+from index.ingest.articles import content_hash, extract_html
+from index.sources.http import (
     FEED_TYPES,
     PAGE_TYPES,
     Fetched,
@@ -66,9 +67,8 @@ from index.fetch import (
     UnsafeURL,
     check_url,
 )
-from index.ingest.articles import content_hash, extract_html
+from index.sources.urls import clean_url
 from index.text.normalize import normalize_text
-from index.urls import clean_url
 
 __all__ = [
     "FetchError",
@@ -162,7 +162,7 @@ def _shown(url: str) -> str:
 
 
 def _invalid_link(url: str) -> str:
-    """Why `clean_url` refused `url`, in the words `index.fetch` uses for a refused scheme."""
+    """Why `clean_url` refused `url`, in the words `index.sources.http` uses for a refused scheme."""
     try:
         scheme = urlsplit(str(url).strip()).scheme.lower()
     except ValueError:

@@ -3,7 +3,7 @@
 `clean_url` is the single gate: it turns an untrusted URL (a feed item's link, a page's rel=canonical, a URL
 a member typed) into a safe absolute http(s) URL, or refuses it. "Safe" here means safe to store and to show,
 not safe to fetch: whether a host may be *fetched* (SSRF: private, loopback, metadata addresses) is decided
-by `index.fetch.resolve`, after DNS resolution.
+by `index.sources.http.resolve`, after DNS resolution.
 """
 
 from __future__ import annotations
