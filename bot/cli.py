@@ -389,7 +389,7 @@ def cmd_search(args, settings) -> int:
 def cmd_timeline(args, settings) -> int:
     from bot.text import render_timeline
     from index.records import Filters
-    from index.timeline import build_timeline
+    from index.stories.timeline import build_timeline
 
     timeline = build_timeline(settings.make_engine(), args.topic,
                               Filters(source=args.source, since=args.since, until=args.until))  # fmt: skip
@@ -400,7 +400,7 @@ def cmd_timeline(args, settings) -> int:
 def cmd_follows(args, settings) -> int:
     """The follows store beside the index, read only: nothing is created when there is none."""
     from bot.text import render_follows
-    from index.follows import FollowStore, follows_path
+    from index.stories.follows import FollowStore, follows_path
 
     path = follows_path(settings.index_dir)
     follows, pending = [], {}
@@ -428,7 +428,7 @@ def cmd_stats(args, settings) -> int:
 def cmd_chat(args, settings) -> int:
     from bot.text import render_answer, render_summary, render_timeline
     from index.errors import NewsdeskError
-    from index.timeline import build_timeline
+    from index.stories.timeline import build_timeline
 
     engine = settings.make_engine()
     if not engine.has_index() or engine.outdated():

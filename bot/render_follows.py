@@ -24,9 +24,9 @@ from bot.render import (
     source_markdown,
 )
 from bot.strings import t
-from index.follows import Alert, Follow, iso
 from index.records import ArticleRef
-from index.timeline import Timeline, TimelineEntry
+from index.stories.follows import Alert, Follow, iso
+from index.stories.timeline import Timeline, TimelineEntry
 
 TIMELINE_PER_PAGE = 5  # entries per embed: five quotes of the longest kind still fit in its description
 ALERT_QUOTES_MAX = 8  # matches shown in one alert; the rest are counted

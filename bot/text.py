@@ -12,8 +12,8 @@ import re
 import textwrap
 
 from bot.strings import t
-from index.follows import iso
 from index.records import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
+from index.stories.follows import iso
 
 # What a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC, CSI, OSC, BEL, CR, newlines...),
 # the line and paragraph separators, the bidirectional overrides and isolates (they reorder what follows), and
@@ -135,7 +135,7 @@ def render_summary(s: ReindexSummary) -> str:
 
 
 def render_timeline(timeline) -> str:
-    """A timeline (index.timeline.Timeline) for the terminal: one block per entry, oldest first."""
+    """A timeline (index.stories.timeline.Timeline) for the terminal: one block per entry, oldest first."""
     lang = timeline.lang
     if not timeline.entries:
         return _nothing_found("timeline_none", lang, timeline.related)

@@ -109,7 +109,7 @@ class Filters:
     since: str | None = None
     until: str | None = None
     lang: str | None = None
-    # Article ids left out of retrieval altogether (a followed story's known articles: index/follows.py).
+    # Article ids left out of retrieval altogether (a followed story's known articles: index/stories/follows.py).
     exclude_articles: frozenset[int] = frozenset()
 
     def is_empty(self) -> bool:

@@ -507,7 +507,7 @@ class Engine:
         return False
 
 
-# --- Scoped asking: the public hook of index/follows.py and index/timeline.py (issue 14) ------------------
+# --- Scoped asking: the public hook of index/stories/follows.py and index/stories/timeline.py (issue 14) ------------------
 # `Filters.exclude_articles` leaves articles out of retrieval (a followed story's known articles, so a new
 # article is judged against the rest of the corpus, as an answer would be); `ask(query_vector=...)` reuses a
 # kept embedding. Nothing else in this file depends on them.

@@ -1,7 +1,7 @@
 """Issue 14: the matching threshold of follows, with the real model, on the sample articles (written for this
 project) and a few more written here.
 
-A follow is matched like an answer (index/follows.py): the topic is asked without the articles the follow
+A follow is matched like an answer (index/stories/follows.py): the topic is asked without the articles the follow
 knows but for the best of them, and the new articles that answer quotes, at the profile's confidence bar
 (`engine.profile.min_confidence`), are its alerts. Each design left aside fails here (measured 2026-12-01, with
 the e5 profile then in index/tuning.py): new articles judged alone alert "Ariane 6" to the night market; without
@@ -15,8 +15,8 @@ import shutil
 
 import pytest
 
-from index.follows import FollowStore, check_follows, follows_path, model_of, story_of
 from index.search import Engine
+from index.stories.follows import FollowStore, check_follows, follows_path, model_of, story_of
 from tests.conftest import SAMPLES, write
 
 pytestmark = pytest.mark.slow

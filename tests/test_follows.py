@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.follows import Alert, FollowStore, check_follows, follows_path, model_of, story_of
 from index.records import ArticleRef, Quote
 from index.search import Engine
+from index.stories.follows import Alert, FollowStore, check_follows, follows_path, model_of, story_of
 from tests.conftest import ARTICLES, write
 from tests.fakes import HashingEmbedder
 
@@ -53,7 +53,7 @@ def quote(aid: int = 1, text: str = "The bridge reopened.") -> Quote:
 
 @pytest.fixture
 def store(tmp_path) -> FollowStore:
-    s = FollowStore(tmp_path / "index.follows.sqlite")
+    s = FollowStore(tmp_path / "index.stories.follows.sqlite")
     yield s
     s.close()
 
@@ -68,7 +68,7 @@ def add(store: FollowStore, topic="harbour bridge", *, guild=1, channel=10, user
 
 def test_the_store_lives_beside_the_index_folder_never_inside_it(tmp_path):
     path = follows_path(tmp_path / "data" / "index")
-    assert path == tmp_path / "data" / "index.follows.sqlite"
+    assert path == tmp_path / "data" / "index.stories.follows.sqlite"
     assert (tmp_path / "data" / "index") not in path.parents
 
 

@@ -14,12 +14,12 @@ import pytest
 from bot.render import DESCRIPTION_MAX, EMBED_TOTAL_MAX
 from bot.render_follows import TIMELINE_PER_PAGE, alert_embed, following_embed, timeline_pages
 from bot.text import render_timeline
-from index.duplicates import MIN_SHARED, groups, near_duplicate, shared
-from index.follows import Alert, FollowStore, follows_path
 from index.ingest.articles import load_articles
 from index.records import ArticleRef, Quote
 from index.search import Engine
-from index.timeline import Timeline, TimelineEntry, build_timeline
+from index.stories.duplicates import MIN_SHARED, groups, near_duplicate, shared
+from index.stories.follows import Alert, FollowStore, follows_path
+from index.stories.timeline import Timeline, TimelineEntry, build_timeline
 from tests.conftest import ARTICLES, SAMPLES, write
 from tests.fakes import HashingEmbedder
 from tests.test_cli_hardening import fast_cli, newsdesk  # noqa: F401  (the CLI with the hashing embedder)
@@ -90,7 +90,7 @@ def test_filters_narrow_the_timeline(story):
 
 
 def test_near_duplicates_measured_on_the_samples():
-    """The figures index/duplicates.py quotes: the two copies of the CSO-3 dispatch against every other pair."""
+    """The figures index/stories/duplicates.py quotes: the two copies of the CSO-3 dispatch against every other pair."""
     articles, _ = load_articles([SAMPLES])
     by_name = {a.path.rsplit("/", 1)[1]: a for a in articles}
     twins = (by_name["ariane-6-cso-3-en-orbite.txt"], by_name["ariane-6-cso-3-depeche.txt"])

@@ -1,6 +1,6 @@
 """Following the news: /timeline, /follow, /unfollow, /following, and the alerts a reindex brings.
 
-The matching lives in index/follows.py and the timeline in index/timeline.py; this cog parses interactions,
+The matching lives in index/stories/follows.py and the timeline in index/stories/timeline.py; this cog parses interactions,
 runs that work off the event loop, posts alerts (mentions disabled, an "Unfollow" button on each) and
 disables the follows whose channel or member is gone, with a log line, instead of failing on every alert.
 """
@@ -23,10 +23,10 @@ from bot.render import cut, escape
 from bot.render_follows import alert_embed, following_embed, timeline_pages
 from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
-from index.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of
 from index.records import Filters
+from index.stories.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of
+from index.stories.timeline import build_timeline, topic_vector
 from index.text.normalize import fold
-from index.timeline import build_timeline, topic_vector
 
 if TYPE_CHECKING:
     from bot.client import NewsdeskBot

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.duplicates import groups
 from index.errors import EmptyQuestion
 from index.records import Answer, ArticleRef, Filters, Quote
+from index.stories.duplicates import groups
 
 
 @dataclass(frozen=True)

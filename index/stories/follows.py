@@ -37,11 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index.duplicates import near_duplicate
 from index.embedding import identity_of
 from index.records import ArticleRef, Filters, Quote
+from index.stories.duplicates import near_duplicate
+from index.stories.timeline import quoted
 from index.text.normalize import fold
-from index.timeline import quoted
 
 log = logging.getLogger(__name__)
 
