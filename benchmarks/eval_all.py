@@ -342,8 +342,8 @@ def _answers(root: Path, embedder, settings, qfile: Path, limit: int | None) -> 
     """answer_stats over the set's answerable questions, asked once more on the index run_eval_sets built."""
     from dataclasses import replace
 
+    from index.engine import Engine
     from index.evaluation import read_jsonl
-    from index.search import Engine
 
     qs = [q for q in read_jsonl(qfile)[: limit or None] if not q.get("is_impossible")]
     build = replace(settings.build_options(), whole_articles=True, max_removal_share=1.0)

@@ -42,7 +42,7 @@ FEATURES = {
 
 
 def _engine(root: Path, embedder, **overrides):
-    from index.search import Engine, SearchConfig
+    from index.engine import Engine, SearchConfig
 
     return Engine(root, embedder, SearchConfig(**overrides))
 

@@ -53,7 +53,7 @@ def sizes(quick: bool) -> tuple[int, int]:
 
 def real_build(emb, folder, work, n_articles: int) -> dict:
     """A full build of `folder` into an empty index with the real embedder: every passage embedded."""
-    from index.search import Engine
+    from index.engine import Engine
 
     root = fresh_dir(work / f"real-{n_articles}")
     timing = CachedEmbedder(emb, None)  # no cache: every passage goes through the real embedder
@@ -67,7 +67,7 @@ def real_build(emb, folder, work, n_articles: int) -> dict:
 
 
 def _measure(emb, cache: VectorCache, n_articles: int, work, runs: int, real: dict | None = None) -> dict:
-    from index.search import Engine
+    from index.engine import Engine
 
     folder = wikinews_folder(work / f"articles-{n_articles}", n_articles)
     root = fresh_dir(work / f"index-{n_articles}")

@@ -36,7 +36,7 @@ from .common import (
 def run(emb, quick: bool, state: dict) -> list[Result]:
     import faiss
 
-    from index.search import Engine
+    from index.engine import Engine
 
     from .incremental import sizes as incremental_sizes
 

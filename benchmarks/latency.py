@@ -73,7 +73,7 @@ def _search_us(index, qv: np.ndarray, k: int = 100) -> float:
     times = []
     for i in range(len(qv)):
         started = time.perf_counter()
-        index.search(qv[i : i + 1], k)
+        index.engine(qv[i : i + 1], k)
         times.append(time.perf_counter() - started)
     return median(times) * 1e6
 
@@ -81,7 +81,7 @@ def _search_us(index, qv: np.ndarray, k: int = 100) -> float:
 def run(emb, quick: bool, state: dict) -> list[Result]:
     import faiss
 
-    from index.search import Engine
+    from index.engine import Engine
     from index.store.disk import new_faiss_index
 
     sizes = (1_000, 3_000, 10_000) if quick else (1_000, 10_000, 100_000)
@@ -190,7 +190,7 @@ def _ivf_vs_flat(engine, root, ids, vecs, qv_all, qs, served: dict, origin) -> l
     """At 100k: IVF (what Newsdesk serves) against exact flat search over the same vectors and queries."""
     import faiss
 
-    from index.search import Engine
+    from index.engine import Engine
 
     snap = engine.snapshot
     flat = faiss.IndexIDMap2(faiss.IndexFlatIP(vecs.shape[1]))

@@ -80,7 +80,7 @@ async def _phase(offload, engine, qs: list[dict], reindex=None) -> dict:
 
 
 def run(emb, quick: bool, state: dict) -> list[Result]:
-    from index.search import Engine
+    from index.engine import Engine
 
     try:  # the bot's own path, or nothing: this benchmark measures the bot
         from bot.client import NewsdeskBot

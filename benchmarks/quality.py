@@ -83,7 +83,7 @@ def torch_counterpart(emb):
 def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCache]:
     """Index the articles with `emb` (vectors cached), ask every question; the answer_stats figures."""
     from index.build.reindex import reindex_articles
-    from index.search import Engine
+    from index.engine import Engine
     from index.store.disk import IndexDir
 
     cache = VectorCache(emb)

@@ -22,8 +22,8 @@ from discord.ext import commands
 from bot.settings import Settings
 from bot.strings import lang_of, t
 from bot.translator import NewsdeskTranslator
+from index.engine import Engine
 from index.errors import BadFilter, NewsdeskError
-from index.search import Engine
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

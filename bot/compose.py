@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from index.embedding import Embedder, embedder_for, identity_of, make_embedder
+from index.engine import Engine
 from index.errors import NewsdeskError
-from index.search import Engine
 from index.store.disk import IndexDir
 
 log = logging.getLogger(__name__)

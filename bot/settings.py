@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_valid
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.build.reindex import BuildOptions
-from index.search import SearchConfig
+from index.engine import SearchConfig
 
 DiscordId = Annotated[int, Field(ge=1, le=2**64 - 1)]  # a snowflake: an unsigned 64-bit number
 IdList = Annotated[list[DiscordId], NoDecode]

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from index.build.reindex import reindex_articles
+from index.engine import Engine
 from index.errors import NewsdeskError
 from index.records import Article
-from index.search import Engine
 from index.text.normalize import fold, normalize_text
 
 log = logging.getLogger(__name__)

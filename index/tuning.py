@@ -31,7 +31,7 @@ class Profile:
     # Weight of the (min-max normalized) dense score in the fusion, per question language; BM25 gets the
     # rest. "*" is any other language.
     dense_weight: dict
-    # Logistic model of the abstention features (index/search.py `_evidence`), per question language; "x"
+    # Logistic model of the abstention features (index/engine.py `_evidence`), per question language; "x"
     # is used when the best passage is in another language than the question (lexical features say nothing).
     confidence_weights: dict
     min_confidence: float

@@ -68,7 +68,7 @@ def articles_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake_engine(tmp_path: Path):
-    from index.search import Engine
+    from index.engine import Engine
     from tests.fakes import HashingEmbedder
 
     return Engine(tmp_path / "index", HashingEmbedder())

@@ -14,7 +14,7 @@ import pytest
 
 from bot.client import NewsdeskBot
 from bot.settings import Settings
-from index.search import Engine
+from index.engine import Engine
 from tests.conftest import ARTICLES, SAMPLES, write
 from tests.loopback import loopback_discord, running_bot
 from tests.test_feeds import serve_local_news, site  # noqa: F401  (a news site on loopback, for /add and feeds)

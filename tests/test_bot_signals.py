@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from index.search import Engine
+from index.engine import Engine
 from tests.conftest import ARTICLES, ROOT, write
 from tests.loopback import LoopbackDiscord
 

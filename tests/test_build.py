@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from index.engine import Engine
 from index.errors import IndexMissing, ModelMismatch, RemovalGuard
-from index.search import Engine
 from tests.conftest import ROOT, write
 from tests.fakes import HashingEmbedder
 
@@ -127,7 +127,7 @@ SLOW_REINDEX = """
 import sys, time
 sys.path.insert(0, {root!r})
 from tests.fakes import HashingEmbedder
-from index.search import Engine
+from index.engine import Engine
 
 class Slow(HashingEmbedder):
     def encode_documents(self, texts, progress=None):

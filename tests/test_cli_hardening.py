@@ -30,7 +30,7 @@ from tests.test_feeds import no_outside_connections, site  # noqa: F401  (the lo
 @pytest.fixture(autouse=True)
 def fast_cli(monkeypatch, tmp_path):
     """The CLI with the hashing embedder, no .env and no NEWSDESK_* variable from the machine running the tests."""
-    from index.search import Engine
+    from index.engine import Engine
     from tests.fakes import HashingEmbedder
 
     for name in list(os.environ):
@@ -138,7 +138,7 @@ def index_holding_controls(capsys, monkeypatch, evil):
     names and languages with control sequences come out of the engine."""
     from dataclasses import replace
 
-    from index.search import Engine
+    from index.engine import Engine
 
     folder, index = evil
     assert newsdesk(capsys, monkeypatch, "reindex", "--articles", str(folder), "--index", str(index))[0] == 0
@@ -275,7 +275,7 @@ def test_a_too_long_line_fails_alone_in_json(capsys, monkeypatch, small_index):
 
 
 def test_a_failing_line_fails_alone_in_text_and_unexpected_errors_too(capsys, monkeypatch, small_index):
-    from index.search import Engine
+    from index.engine import Engine
 
     real_ask = Engine.ask
 

@@ -20,7 +20,7 @@ STORY = ("The town library will open on Sundays from June, the mayor announced o
 @pytest.fixture
 def newsdesk(tmp_path, monkeypatch, capsys):
     from bot.settings import Settings
-    from index.search import Engine
+    from index.engine import Engine
 
     monkeypatch.setattr(Settings, "make_engine", lambda self: Engine(self.index_dir, HashingEmbedder()))
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from index.build.reindex import reindex_articles
+from index.engine import Engine, SearchConfig
 from index.ingest.articles import make_article
-from index.search import Engine, SearchConfig
 from index.tuning import DEFAULT, PROFILES
 from tests.fakes import BilingualEmbedder
 

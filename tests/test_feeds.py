@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from index.engine import Engine
 from index.ingest.articles import load_file
-from index.search import Engine
 from index.sources.feeds import (
     STATE_FILE,
     FetchPolicy,

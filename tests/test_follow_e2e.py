@@ -42,7 +42,7 @@ lang: fr
 @pytest.fixture
 def newsroom(tmp_path, real_embedder):
     """The four test articles and the first Ariane 6 flight, indexed: the corpus before the follow-ups come."""
-    from index.search import Engine
+    from index.engine import Engine
 
     folder = tmp_path / "articles"
     for name, text in ARTICLES.items():
@@ -228,7 +228,7 @@ async def test_dm_follows_and_gone_channels_and_members(newsroom, real_embedder,
 
 
 async def test_timeline_dated_quotes_in_order_with_paging_and_duplicates_collapsed(tmp_path, real_embedder):
-    from index.search import Engine
+    from index.engine import Engine
 
     folder = tmp_path / "articles"
     folder.mkdir()

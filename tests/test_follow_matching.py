@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from index.search import Engine
+from index.engine import Engine
 from index.stories.follows import FollowStore, check_follows, follows_path, model_of, story_of
 from tests.conftest import SAMPLES, write
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.engine import Engine
 from index.records import ArticleRef, Quote
-from index.search import Engine
 from index.stories.follows import Alert, FollowStore, check_follows, follows_path, model_of, story_of
 from tests.conftest import ARTICLES, write
 from tests.fakes import HashingEmbedder

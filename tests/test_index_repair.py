@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.engine import Engine
 from index.errors import DiskFull, IndexCorrupt, IndexNotAFolder, ReindexRunning
-from index.search import Engine
 from index.store.disk import KEEP_VERSIONS, IndexDir, check_segment
 from tests.conftest import ROOT, write
 from tests.fakes import HashingEmbedder
@@ -215,7 +215,7 @@ import os, sys
 sys.path.insert(0, {root!r})
 import index.store.disk as store
 from tests.fakes import HashingEmbedder
-from index.search import Engine
+from index.engine import Engine
 
 step = {step!r}
 real_rename, real_symlink, real_replace = os.rename, os.symlink, os.replace

@@ -12,8 +12,8 @@ import pytest
 from bot.compose import make_engine
 from bot.settings import Settings
 from index.embedding import DEFAULT_MODEL, identity_of, make_embedder
+from index.engine import Engine
 from index.errors import ModelMismatch
-from index.search import Engine
 from index.store.disk import IndexDir
 
 pytestmark = pytest.mark.slow

@@ -14,9 +14,9 @@ import pytest
 from bot.render import DESCRIPTION_MAX, EMBED_TOTAL_MAX
 from bot.render_follows import TIMELINE_PER_PAGE, alert_embed, following_embed, timeline_pages
 from bot.text import render_timeline
+from index.engine import Engine
 from index.ingest.articles import load_articles
 from index.records import ArticleRef, Quote
-from index.search import Engine
 from index.stories.duplicates import MIN_SHARED, groups, near_duplicate, shared
 from index.stories.follows import Alert, FollowStore, follows_path
 from index.stories.timeline import Timeline, TimelineEntry, build_timeline

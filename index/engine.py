@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from index.answer.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from index.build.reindex import BuildOptions, Progress, reindex_articles, reindex_folders
 from index.embedding import Embedder, identity_of
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language
 from index.lang.analyzer import analyze, term_set
-from index.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from index.records import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
 from index.store.disk import FORMAT_VERSION, IndexDir, Snapshot
 from index.text.dates import in_range, question_dates
