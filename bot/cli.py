@@ -3,7 +3,7 @@
 Exit codes: 0 success, 2 usage error (a bad flag or a bad setting), 1 any other error (one line; the traceback
 only with --debug). `ask -` answers every line and exits 1 when any line failed.
 
-Whatever is printed for a person goes through `_say` (control characters escaped: see bot.text.terminal_safe);
+Whatever is printed for a person goes through `_say` (control characters escaped: see bot.render.terminal.terminal_safe);
 JSON goes through `_say_json`. Argparse's own messages and the log lines are escaped the same way.
 """
 
@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.text import json_text, terminal_safe
+from bot.render.terminal import json_text, terminal_safe
 
 # The bundled model is loaded from site-packages: never reach for the hub unless a user's model needs it.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -35,7 +35,7 @@ def _say(text: object = "", *, err: bool = False) -> None:
 
 
 def _say_json(obj: object) -> None:
-    """Print `obj` as one JSON line (terminal-safe: see bot.text.json_text)."""
+    """Print `obj` as one JSON line (terminal-safe: see bot.render.terminal.json_text)."""
     print(json_text(obj), flush=True)
 
 
@@ -284,7 +284,7 @@ def _pull_feeds(feeds: list[str], articles_dir: Path, allow_hosts: list[str]) ->
 def cmd_reindex(args, settings) -> int:
     from dataclasses import replace
 
-    from bot.text import render_summary
+    from bot.render.terminal import render_summary
 
     engine = settings.make_engine()
     sources: list[dict] = []
@@ -307,7 +307,7 @@ def cmd_reindex(args, settings) -> int:
 
 
 def cmd_add(args, settings) -> int:
-    from bot.text import render_summary
+    from bot.render.terminal import render_summary
     from index.sources.feeds import FetchPolicy, fetch_page
 
     articles_dir = settings.articles_dir[0]
@@ -339,7 +339,7 @@ _BATCH_STOPPERS = ("IndexMissing", "IndexCorrupt", "IndexOutdated", "ModelMismat
 def cmd_ask(args, settings) -> int:
     """One question, or with `-` one a line from stdin: each line gets its answer or its error, and the batch
     goes on (exit 1 at the end when any line failed); errors about the index itself still stop it."""
-    from bot.text import render_answer
+    from bot.render.terminal import render_answer
     from index import errors
     from index.errors import EmptyQuestion
 
@@ -375,7 +375,7 @@ def cmd_ask(args, settings) -> int:
 
 
 def cmd_search(args, settings) -> int:
-    from bot.text import render_hits
+    from bot.render.terminal import render_hits
 
     hits = settings.make_engine().search(args.query, k=args.k)
     if args.json:
@@ -387,7 +387,7 @@ def cmd_search(args, settings) -> int:
 
 
 def cmd_timeline(args, settings) -> int:
-    from bot.text import render_timeline
+    from bot.render.terminal import render_timeline
     from index.records import Filters
     from index.stories.timeline import build_timeline
 
@@ -399,7 +399,7 @@ def cmd_timeline(args, settings) -> int:
 
 def cmd_follows(args, settings) -> int:
     """The follows store beside the index, read only: nothing is created when there is none."""
-    from bot.text import render_follows
+    from bot.render.terminal import render_follows
     from index.stories.follows import FollowStore, follows_path
 
     path = follows_path(settings.index_dir)
@@ -418,7 +418,7 @@ def cmd_follows(args, settings) -> int:
 
 
 def cmd_stats(args, settings) -> int:
-    from bot.text import render_stats
+    from bot.render.terminal import render_stats
 
     stats = settings.make_engine().stats()
     _say_json(stats.to_dict()) if args.json else _say(render_stats(stats))
@@ -426,7 +426,7 @@ def cmd_stats(args, settings) -> int:
 
 
 def cmd_chat(args, settings) -> int:
-    from bot.text import render_answer, render_summary, render_timeline
+    from bot.render.terminal import render_answer, render_summary, render_timeline
     from index.errors import NewsdeskError
     from index.stories.timeline import build_timeline
 

@@ -79,7 +79,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "bad_date": {"en": "“{value}” is not a date (use 2025-05 or 2025-05-12).",
                  "fr": "« {value} » n’est pas une date (écrivez 2025-05 ou 2025-05-12)."},
     "unknown_date": {"en": "undated", "fr": "sans date"},
-    # Timelines and follows (bot/cogs/follow.py, bot/render_follows.py)
+    # Timelines and follows (bot/cogs/follow.py, bot/render/follows.py)
     "timeline_title": {"en": "Timeline: {topic}", "fr": "Chronologie : {topic}"},
     "timeline_footer": {
         "en": "Page {page}/{pages} · {total} articles, oldest first",

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import discord
 import pytest
 
-from bot import render
 from bot.cogs.admin import summary_text
 from bot.cogs.qa import MoreView, QACog, SourcesView
+from bot.render import embeds as render
 from index.records import Answer, ArticleRef, Failure, Hit, IndexStats, Passage, Quote, ReindexSummary
 
 # Discord's numbers.

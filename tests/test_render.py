@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot import render
+from bot.render import embeds as render
 from bot.strings import STRINGS, lang_of, t
 from index.records import Answer, ArticleRef, Hit, Passage, Quote
 
@@ -164,7 +164,7 @@ def test_links_in_quoted_text_stay_text_however_many():
 def test_a_quote_in_another_language_is_marked(question_lang, article_lang, marked):
     from dataclasses import replace
 
-    from bot.text import render_answer
+    from bot.render.terminal import render_answer
 
     q = replace(quote("Le chantier a coûté 18 millions d'euros."), article=replace(REF, lang=article_lang))
     a = answer(q, lang=question_lang)

@@ -11,9 +11,9 @@ import json
 import discord
 import pytest
 
-from bot.render import DESCRIPTION_MAX, EMBED_TOTAL_MAX
-from bot.render_follows import TIMELINE_PER_PAGE, alert_embed, following_embed, timeline_pages
-from bot.text import render_timeline
+from bot.render.embeds import DESCRIPTION_MAX, EMBED_TOTAL_MAX
+from bot.render.follows import TIMELINE_PER_PAGE, alert_embed, following_embed, timeline_pages
+from bot.render.terminal import render_timeline
 from index.engine import Engine
 from index.ingest.articles import load_articles
 from index.records import ArticleRef, Quote

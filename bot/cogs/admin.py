@@ -18,7 +18,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
 from bot.client import NONE, ReindexJob, send_ephemeral
-from bot.render import CONTENT_MAX, cut, escape
+from bot.render.embeds import CONTENT_MAX, cut, escape
 from bot.strings import lang_of, t
 from index.build.reindex import Cancelled
 from index.errors import NewsdeskError

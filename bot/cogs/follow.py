@@ -19,8 +19,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
 from bot.client import NONE, parse_filter_date, send_ephemeral
-from bot.render import cut, escape
-from bot.render_follows import alert_embed, following_embed, timeline_pages
+from bot.render.embeds import cut, escape
+from bot.render.follows import alert_embed, following_embed, timeline_pages
 from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.records import Filters

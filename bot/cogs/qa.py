@@ -12,8 +12,8 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot import render
 from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.render import embeds as render
 from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.records import Answer, Filters

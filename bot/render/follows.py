@@ -1,6 +1,6 @@
 """Pure rendering of timelines, follow alerts and follow lists as Discord embeds, within Discord's limits.
 
-The same rules as bot/render.py: article text and metadata escaped, links only through clean_url (in
+The same rules as bot/render/embeds.py: article text and metadata escaped, links only through clean_url (in
 `source_markdown`), nothing sent from here.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.render import (
+from bot.render.embeds import (
     COLOUR,
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
