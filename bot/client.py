@@ -19,9 +19,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n.commands import NewsdeskTranslator
+from bot.i18n.strings import lang_of, t
 from bot.settings import Settings
-from bot.strings import lang_of, t
-from bot.translator import NewsdeskTranslator
 from index.engine import Engine
 from index.errors import BadFilter, NewsdeskError
 

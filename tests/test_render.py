@@ -2,8 +2,8 @@
 
 import pytest
 
+from bot.i18n.strings import STRINGS, lang_of, t
 from bot.render import embeds as render
-from bot.strings import STRINGS, lang_of, t
 from index.records import Answer, ArticleRef, Hit, Passage, Quote
 
 REF = ArticleRef(id=1, title="Bridge **closed** [x](https://evil.test)", date="2025-03-04",

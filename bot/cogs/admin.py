@@ -18,8 +18,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
 from bot.client import NONE, ReindexJob, send_ephemeral
+from bot.i18n.strings import lang_of, t
 from bot.render.embeds import CONTENT_MAX, cut, escape
-from bot.strings import lang_of, t
 from index.build.reindex import Cancelled
 from index.errors import NewsdeskError
 from index.records import ReindexSummary

@@ -19,9 +19,9 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
 from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.i18n.strings import lang_of, t
 from bot.render.embeds import cut, escape
 from bot.render.follows import alert_embed, following_embed, timeline_pages
-from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.records import Filters
 from index.stories.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of

@@ -13,8 +13,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.i18n.strings import lang_of, t
 from bot.render import embeds as render
-from bot.strings import lang_of, t
 from index.errors import IndexMissing, NewsdeskError
 from index.records import Answer, Filters
 

@@ -13,7 +13,7 @@ import re
 
 import discord
 
-from bot.strings import t
+from bot.i18n.strings import t
 from index.records import Answer, ArticleRef, Hit, IndexStats, Quote
 from index.sources.urls import clean_url
 from index.text.normalize import normalize_line

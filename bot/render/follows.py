@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.i18n.strings import t
 from bot.render.embeds import (
     COLOUR,
     DESCRIPTION_MAX,
@@ -23,7 +24,6 @@ from bot.render.embeds import (
     escape,
     source_markdown,
 )
-from bot.strings import t
 from index.records import ArticleRef
 from index.stories.follows import Alert, Follow, iso
 from index.stories.timeline import Timeline, TimelineEntry

@@ -11,7 +11,7 @@ import json
 import re
 import textwrap
 
-from bot.strings import t
+from bot.i18n.strings import t
 from index.records import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
 from index.stories.follows import iso
 
