@@ -16,8 +16,8 @@ from bot.client import NewsdeskBot
 from bot.settings import Settings
 from index.engine import Engine
 from tests.conftest import ARTICLES, SAMPLES, write
+from tests.index.sources.test_feeds import serve_local_news, site  # noqa: F401  (a news site on loopback, for /add and feeds)
 from tests.loopback import loopback_discord, running_bot
-from tests.test_feeds import serve_local_news, site  # noqa: F401  (a news site on loopback, for /add and feeds)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -22,7 +22,7 @@ import pytest
 from bot import cli
 from bot.settings import Settings
 from tests.conftest import ARTICLES, ROOT, write
-from tests.test_feeds import no_outside_connections, site  # noqa: F401  (the loopback site; no outside calls)
+from tests.index.sources.test_feeds import no_outside_connections, site  # noqa: F401  (the loopback site; no outside calls)
 
 # --- running the CLI -----------------------------------------------------------------------------------------
 

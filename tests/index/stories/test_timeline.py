@@ -20,10 +20,10 @@ from index.records import ArticleRef, Quote
 from index.stories.duplicates import MIN_SHARED, groups, near_duplicate, shared
 from index.stories.follows import Alert, FollowStore, follows_path
 from index.stories.timeline import Timeline, TimelineEntry, build_timeline
+from tests.bot.cli.test_cli_hardening import fast_cli, newsdesk  # noqa: F401  (the CLI with the hashing embedder)
 from tests.conftest import ARTICLES, SAMPLES, write
 from tests.fakes import HashingEmbedder
-from tests.test_cli_hardening import fast_cli, newsdesk  # noqa: F401  (the CLI with the hashing embedder)
-from tests.test_follows import REOPENS, REOPENS_WIRE
+from tests.index.stories.test_follows import REOPENS, REOPENS_WIRE
 
 UNDATED = """
     title: Harbour bridge cables, a short history

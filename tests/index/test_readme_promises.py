@@ -13,8 +13,8 @@ import pytest
 from bot.settings import Settings
 from index.errors import NewsdeskError
 from index.sources.feeds import FetchPolicy, refresh_feeds
-from tests import test_feeds
-from tests.test_feeds import serve_local_news, site  # noqa: F401  (the loopback news site fixture)
+from tests.index.sources import test_feeds
+from tests.index.sources.test_feeds import serve_local_news, site  # noqa: F401  (the loopback news site fixture)
 
 TEXTS = ["The harbour bridge closes for eleven weeks of repairs.", "Lyon ouvre une piste cyclable sur les quais."]
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests.test_cli import newsdesk
-from tests.test_feeds import serve_local_news, site  # noqa: F401  (the loopback news site fixture)
+from tests.bot.cli.test_cli import newsdesk
+from tests.index.sources.test_feeds import serve_local_news, site  # noqa: F401  (the loopback news site fixture)
 
 pytestmark = pytest.mark.slow
 

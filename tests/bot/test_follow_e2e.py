@@ -10,10 +10,10 @@ import shutil
 
 import pytest
 
+from tests.bot.test_bot_e2e import make_bot
 from tests.conftest import ARTICLES, SAMPLES, write
+from tests.index.sources.test_feeds import site  # noqa: F401  (a news site on loopback, for /add)
 from tests.loopback import loopback_discord, running_bot
-from tests.test_bot_e2e import make_bot
-from tests.test_feeds import site  # noqa: F401  (a news site on loopback, for /add)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

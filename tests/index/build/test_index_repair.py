@@ -18,7 +18,7 @@ from index.errors import DiskFull, IndexCorrupt, IndexNotAFolder, ReindexRunning
 from index.store.disk import KEEP_VERSIONS, IndexDir, check_segment
 from tests.conftest import ROOT, write
 from tests.fakes import HashingEmbedder
-from tests.test_build import SLOW_REINDEX
+from tests.index.build.test_build import SLOW_REINDEX
 
 QUESTION = "When will the harbour bridge close for repairs?"
 

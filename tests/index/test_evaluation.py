@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.test_cli import newsdesk
+from tests.bot.cli.test_cli import newsdesk
 
 pytestmark = pytest.mark.slow
 

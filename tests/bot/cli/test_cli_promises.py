@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.bot.cli.test_cli import index, newsdesk  # noqa: F401  (index: the samples, built once for this module)
 from tests.conftest import ARTICLES, write
-from tests.test_cli import index, newsdesk  # noqa: F401  (index: the samples, built once for this module)
 
 pytestmark = pytest.mark.slow
 
