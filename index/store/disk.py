@@ -536,6 +536,19 @@ class ArticleTable(Mapping):
         return self._refs
 
 
+class Selection:
+    """Which passages a search may return: an opaque value made by `Snapshot.select`."""
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: np.ndarray | None):
+        self.mask = mask  # per-row 0/1 weights (None: every live row); only the store reads it
+
+    @property
+    def empty(self) -> bool:
+        return self.mask is not None and not self.mask.any()
+
+
 class Snapshot:
     """One loaded, read-only version of the index: what queries are answered from.
 
@@ -671,6 +684,74 @@ class Snapshot:
             hits += [(float(d), int(p)) for d, p in zip(dist[0], ids[0], strict=True) if p >= 0]
         hits.sort(reverse=True)
         return {p: d for d, p in hits[:k]}
+
+    # --- the query interface (index/store/base.py `Store`): passage and article ids in and out ------------
+
+    def select(self, articles: Iterable[int] | None = None, exclude: Iterable[int] = ()) -> Selection | None:
+        """The live passages of `articles` (every article when None) minus those of `exclude`.
+
+        None stands for every live passage, the case searches are fastest in.
+        """
+        exclude = list(exclude)
+        if articles is None and not exclude:
+            return None
+        mask = self.weights(articles)
+        if exclude:
+            mask = np.ones(self.size, dtype=np.float32) if mask is None else mask.copy()
+            mask[np.isin(self.row_article, np.asarray(exclude, dtype=np.int64))] = 0
+        return Selection(mask)
+
+    def dense(self, qvec: np.ndarray, k: int, within: Selection | None = None) -> dict[int, float]:
+        """Passage id -> inner product with `qvec` of the `k` nearest passages of `within`."""
+        if within is not None and within.empty:
+            return {}
+        return self.dense_search(qvec, k, self.live if within is None else within.mask)
+
+    def similarity(self, qvec: np.ndarray, pids: Sequence[int]) -> dict[int, float]:
+        """Passage id -> inner product with `qvec`, for the given passages (vectors read back)."""
+        pids = [int(p) for p in pids]
+        if not pids:
+            return {}
+        return dict(zip(pids, (self.reconstruct(pids) @ qvec[0]).tolist(), strict=True))
+
+    def lexical(self, terms: Sequence[str], k: int, within: Selection | None = None, *, k1: float = K1,
+                b: float = B, also: Sequence[int] = ()) -> dict[int, float]:  # fmt: skip
+        """Passage id -> BM25 score: the `k` best passages of `within` with a positive score, and `also`."""
+        n = self.size
+        bm25 = self.bm25(k1, b)
+        known = [t for t in terms if t in bm25]
+        if not n or not known:
+            return dict.fromkeys((int(p) for p in also), 0.0)
+        mask = self.live if within is None else within.mask
+        scores = bm25.scores(known, mask)
+        top = np.argpartition(-scores, min(k, n - 1))[:k] if n > k else np.arange(n)
+        out = {int(self.rows[r]): float(scores[r]) for r in top if scores[r] > 0}
+        rows = self.rows_of(list(also))
+        for p, r in zip(also, rows.tolist(), strict=True):
+            out.setdefault(int(p), float(scores[r]) if r >= 0 else 0.0)
+        return out
+
+    def lexical_scores(self, terms: Sequence[str], pids: Sequence[int], *, k1: float = K1,
+                       b: float = B) -> dict[int, float]:  # fmt: skip
+        """Passage id -> BM25 score of a few passages (no pass over the corpus)."""
+        bm25 = self.bm25(k1, b)
+        known = [t for t in terms if t in bm25]
+        rows = self.rows_of(list(pids))
+        ok = [(int(p), int(r)) for p, r in zip(pids, rows.tolist(), strict=True) if r >= 0]
+        if not known or not ok:
+            return dict.fromkeys((int(p) for p in pids), 0.0)
+        scores = bm25.score_rows(known, [r for _, r in ok])
+        return {p: float(v) for (p, _), v in zip(ok, scores.tolist(), strict=True)}
+
+    def terms(self, k1: float = K1, b: float = B) -> Bm25:
+        """The corpus' term statistics (`t in terms`, `terms.idf(t)`), as BM25 with these parameters sees them."""
+        return self.bm25(k1, b)
+
+    def article_of(self, pids: Iterable[int]) -> dict[int, int]:
+        """Passage id -> article id."""
+        pids = [int(p) for p in pids]
+        rows = self.rows_of(pids)
+        return {p: int(self.row_article[r]) for p, r in zip(pids, rows.tolist(), strict=True) if r >= 0}
 
     def reconstruct(self, pids: Sequence[int]) -> np.ndarray:
         """The vectors of passages `pids`, in that order."""

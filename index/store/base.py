@@ -1,0 +1,54 @@
+"""What the answer stages need from an index version: passage and article ids in and out, no row arrays.
+
+`index/store/disk.py` `Snapshot` is the implementation that ships (SQLite + FAISS + BM25 postings in files);
+a store on a database server would implement the same methods. The stages in index/answer/ and the facade in
+index/engine.py use nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from index.records import ArticleRef, IndexStats, Passage
+
+
+class Terms(Protocol):
+    """The corpus' term statistics as BM25 sees them."""
+
+    def __contains__(self, term: str) -> bool: ...
+
+    def idf(self, term: str) -> float: ...
+
+
+class Store(Protocol):
+    """One read-only version of the index."""
+
+    articles: Mapping[int, ArticleRef]
+
+    @property
+    def size(self) -> int: ...
+
+    def select(self, articles: Iterable[int] | None = None, exclude: Iterable[int] = ()) -> object | None:
+        """An opaque selection of passages (None: every live passage) for `dense` and `lexical`."""
+
+    def dense(self, qvec: np.ndarray, k: int, within: object | None = None) -> dict[int, float]: ...
+
+    def similarity(self, qvec: np.ndarray, pids: Sequence[int]) -> dict[int, float]: ...
+
+    def lexical(self, terms: Sequence[str], k: int, within: object | None = None, *, k1: float, b: float,
+                also: Sequence[int] = ()) -> dict[int, float]: ...  # fmt: skip
+
+    def lexical_scores(self, terms: Sequence[str], pids: Sequence[int], *, k1: float, b: float) -> dict[int, float]: ...
+
+    def terms(self, k1: float, b: float) -> Terms: ...
+
+    def article_of(self, pids: Iterable[int]) -> dict[int, int]: ...
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
+
+    def article_text(self, article_id: int) -> str: ...
+
+    def stats(self) -> IndexStats: ...
