@@ -239,7 +239,7 @@ def test_many_replaced_rows_trigger_a_merge_that_drops_them(fake_engine, article
 
 
 def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, articles_dir):
-    from index.build.reindex import reindex as build
+    from index.build import reindex as build
     from index.store.disk import Manifest
 
     _age(articles_dir)

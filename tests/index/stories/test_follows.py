@@ -53,7 +53,7 @@ def quote(aid: int = 1, text: str = "The bridge reopened.") -> Quote:
 
 @pytest.fixture
 def store(tmp_path) -> FollowStore:
-    s = FollowStore(tmp_path / "index.stories.follows.sqlite")
+    s = FollowStore(tmp_path / "index.follows.sqlite")
     yield s
     s.close()
 
@@ -68,7 +68,7 @@ def add(store: FollowStore, topic="harbour bridge", *, guild=1, channel=10, user
 
 def test_the_store_lives_beside_the_index_folder_never_inside_it(tmp_path):
     path = follows_path(tmp_path / "data" / "index")
-    assert path == tmp_path / "data" / "index.stories.follows.sqlite"
+    assert path == tmp_path / "data" / "index.follows.sqlite"
     assert (tmp_path / "data" / "index") not in path.parents
 
 
