@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install run test lint bench eval clean
+.PHONY: install run test test-fast lint layout bench eval clean
 
 install: $(VENV)/.installed
 
@@ -22,12 +22,22 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(VENV)/bin/newsdesk start
 
+# `make test` runs everything. `make test-fast` is the quick run: it leaves out the tests marked `slow` (the
+# real embedding model, the loopback Discord, `newsdesk` in a subprocess; tests/conftest.py marks them).
 test: install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -m "not slow"
+
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The yardstick of the layout: functions over 60 lines, classes over 250 and import circles in index/ and bot/.
+layout: install
+	$(PY) -m tests.layout
 
 bench: install
 	$(PIP) install -q -e '.[dev,fast]'

