@@ -16,6 +16,7 @@ from bot.client import NONE, parse_filter_date, send_ephemeral
 from bot.i18n.strings import lang_of, t
 from bot.render import embeds as render
 from index.errors import IndexMissing, NewsdeskError
+from index.lang.cues import has_question_form
 from index.records import Answer, Filters
 
 if TYPE_CHECKING:
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"<@!?\d+>")
-_QUESTION_START = re.compile(
-    r"^(who|what|when|where|why|how|which|is|are|was|were|did|does|do|can|could|should|will|qui|que|quoi|quel|"
-    r"quelle|quels|quelles|quand|où|ou|pourquoi|comment|combien|est-ce|lequel|laquelle|y a-t-il)\b",
-    re.IGNORECASE,
-)
 
 
 def looks_like_question(text: str, min_chars: int, require_form: bool) -> bool:
@@ -38,7 +34,7 @@ def looks_like_question(text: str, min_chars: int, require_form: bool) -> bool:
         return False
     if not require_form:
         return True
-    return text.endswith("?") or bool(_QUESTION_START.match(text)) or bool(re.search(r"-t-(il|elle|on)\b", text))
+    return text.endswith("?") or has_question_form(text)
 
 
 class MoreView(discord.ui.View):

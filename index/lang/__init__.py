@@ -1,4 +1,9 @@
-"""Language detection for articles and questions (French and English first; others through py3langid)."""
+"""Languages: what Newsdesk knows of each one's words, and language detection for articles and questions.
+
+`LANGUAGES` holds one `Vocabulary` per supported language (the shape: index/lang/vocabulary.py; French and
+English in fr.py and en.py, the languages only stemmed in others.py). A new language is one more module of
+that shape, listed here; the tables that match words take their entries from `LANGUAGES`.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,26 @@ import re
 import threading
 from functools import lru_cache
 
-SUPPORTED = ("fr", "en", "de", "es", "it", "pt", "nl")
+from index.lang import en, fr, others
+from index.lang.vocabulary import Vocabulary
 
-# Function words that settle short texts, where character n-gram models guess poorly.
-_FR = set(
-    ["le", "la", "les", "un", "une", "des", "du", "de", "au", "aux", "et", "est", "sont", "qui", "que", "quoi", "quel", "quelle", "quels", "quelles", "combien", "quand", "comment", "pourquoi", "ou", "où", "dans", "sur", "pour", "par", "avec", "sans", "ce", "cette", "ces", "il", "elle", "ils", "elles", "nous", "vous", "je", "a", "été", "son", "sa", "ses", "leur", "leurs", "ne", "pas", "plus", "se", "qu", "l", "d"]
-)
-_EN = set(
-    ["the", "a", "an", "of", "and", "is", "are", "was", "were", "who", "what", "which", "when", "where", "why", "how", "many", "much", "in", "on", "for", "by", "with", "without", "this", "that", "these", "those", "it", "he", "she", "they", "we", "you", "i", "has", "have", "had", "did", "does", "do", "not", "be", "been", "to", "from"]
-)
+LANGUAGES: dict[str, Vocabulary] = {v.code: v for v in (en.VOCABULARY, fr.VOCABULARY, *others.VOCABULARIES)}
+SUPPORTED = tuple(LANGUAGES)
+
+_FR = LANGUAGES["fr"].function_words  # they settle short texts, where character n-gram models guess poorly
+_EN = LANGUAGES["en"].function_words
 _WORD = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]+")
 _lock = threading.Lock()
+
+
+def words_of(name: str) -> tuple:
+    """Every language's entries of one `Vocabulary` field (a tuple, set or mapping), in `LANGUAGES` order."""
+    return tuple(item for vocabulary in LANGUAGES.values() for item in getattr(vocabulary, name))
+
+
+def alternatives(name: str, *, escape: bool = False) -> str:
+    """Every language's entries of one field as one regex alternation (`escape`: taken as plain words)."""
+    return "|".join(re.escape(w) if escape else w for w in words_of(name))
 
 
 @lru_cache(maxsize=1)
@@ -42,5 +56,3 @@ def detect_language(text: str, default: str = "en") -> str:
     if prob < 0.5:
         return "fr" if fr > en else ("en" if en > fr else default)
     return lang
-
-

@@ -9,29 +9,11 @@ from functools import lru_cache
 import Stemmer
 from bm25s import stopwords as bm25_stopwords
 
+from index.lang import LANGUAGES
 from index.text.normalize import fold
 
 ANALYZER_VERSION = 3
 
-_STEMMERS = {"fr": "french", "en": "english", "de": "german", "es": "spanish", "it": "italian",
-             "pt": "portuguese", "nl": "dutch"}  # fmt: skip
-_STOPWORDS = {
-    "fr": bm25_stopwords.STOPWORDS_FRENCH,
-    "en": bm25_stopwords.STOPWORDS_EN_PLUS,
-    "de": bm25_stopwords.STOPWORDS_GERMAN,
-    "es": bm25_stopwords.STOPWORDS_SPANISH,
-    "it": bm25_stopwords.STOPWORDS_ITALIAN,
-    "pt": bm25_stopwords.STOPWORDS_PORTUGUESE,
-    "nl": bm25_stopwords.STOPWORDS_DUTCH,
-}
-# Question words carry the question's form, not its topic: they are not looked up in the articles.
-_QUESTION_WORDS = {
-    "fr": "combien comment pourquoi quand quel quelle quels quelles lequel laquelle lesquels lesquelles quoi qui "
-    "que où ou est-ce estce dont fait faire a-t-il a-t-elle t il elle ils elles",
-    "en": "how many much what which who whom whose when where why did does do is are was were",
-}
-# French (and Italian) elided articles and pronouns: l'avion -> avion, qu'il -> il, jusqu'à -> à.
-_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu)['’]", re.IGNORECASE)
 PREFIX_CHARS = 6
 PREFIX_MARK = "~"  # keeps prefix terms apart from stems in the BM25 vocabulary
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -40,13 +22,23 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=16)
 def _stopwords(lang: str) -> frozenset[str]:
-    words = set(_STOPWORDS.get(lang, ())) | set(_QUESTION_WORDS.get(lang, "").split())
+    """The language's stopwords (bm25s's list) and question words, folded."""
+    vocabulary = LANGUAGES[lang]
+    words = set(getattr(bm25_stopwords, vocabulary.stopwords) if vocabulary.stopwords else ())
+    words |= vocabulary.question_words
     return frozenset(fold(w) for w in words)
 
 
 @lru_cache(maxsize=16)
 def _stemmer(lang: str):
-    return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+    return Stemmer.Stemmer(LANGUAGES[lang].snowball)
+
+
+@lru_cache(maxsize=16)
+def _elision(lang: str) -> re.Pattern[str] | None:
+    """The language's elided words before their apostrophe: l'avion -> avion, qu'il -> il, jusqu'à -> à."""
+    elisions = LANGUAGES[lang].elisions
+    return re.compile(rf"\b(?:{'|'.join(elisions)})['’]", re.IGNORECASE) if elisions else None
 
 
 @lru_cache(maxsize=262_144)
@@ -59,10 +51,10 @@ def _term(word: str, lang: str) -> str | None:
     return fold(stem)
 
 
-def words(text: str, lang: str | None) -> list[str]:
-    """Split into lower-case words after removing French elisions (kept accents, for the stemmer)."""
-    if lang in (None, "fr", "it"):
-        text = _ELISION.sub(" ", text)
+def _words(text: str, lang: str) -> list[str]:
+    """Split into lower-case words after removing elisions (kept accents, for the stemmer)."""
+    if elision := _elision(lang):
+        text = elision.sub(" ", text)
     return _TOKEN.findall(text.lower())
 
 
@@ -81,20 +73,20 @@ def analyze(text: str, lang: str | None) -> list[str]:
     The prefix matches forms the stemmer keeps apart ("exiler"/"exila", "construit"/"construction"): on the
     PIAF and XQuAD dev sets it adds 1-2 points of R@1 to BM25 over the stems alone.
     """
-    lang = lang if lang in _STEMMERS else "en"
-    return [t for w in words(text, lang) for t in _terms(w, lang)]
+    lang = lang if lang in LANGUAGES else "en"
+    return [t for w in _words(text, lang) for t in _terms(w, lang)]
 
 
 def stem_prefixes(text: str, lang: str | None) -> list[tuple[str, str]]:
     """Return (stem, prefix term) for each kept word of `text`, in order."""
-    lang = lang if lang in _STEMMERS else "en"
-    return [(t[0], t[1]) for w in words(text, lang) if (t := _terms(w, lang))]
+    lang = lang if lang in LANGUAGES else "en"
+    return [(t[0], t[1]) for w in _words(text, lang) if (t := _terms(w, lang))]
 
 
 def analyze_spans(text: str, lang: str | None, *, prefixes: bool = False) -> list[tuple]:
     """Return (start, end, stem) for each kept word of `text`, for highlighting question terms in a quote;
     (start, end, stem, prefix term) with `prefixes`."""
-    lang = lang if lang in _STEMMERS else "en"
+    lang = lang if lang in LANGUAGES else "en"
     out = []
     for m in _TOKEN.finditer(text):
         t = _terms(m.group(0).lower(), lang)

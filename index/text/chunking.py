@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Words that end with a period without ending a sentence (compared lower-cased, without the period).
-ABBREVIATIONS = frozenset(
-    ["m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "drs", "pr", "prof", "me", "mgr", "st", "ste", "sr", "jr", "mr", "mrs", "ms", "messrs", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "etc", "cf", "ex", "ed", "eds", "env", "av", "apr", "approx", "vs", "viz", "al", "inc", "ltd", "co", "corp", "dept", "jan", "janv", "fev", "fevr", "févr", "mar", "avr", "juil", "sept", "oct", "nov", "dec", "déc", "feb", "aug", "sep", "bd", "av", "ave", "blvd", "rd"]
-)
-# Abbreviations that only hold before a number: "No. 5", "p. 12", "art. 49" (but "said no. Then").
-NUMBER_ABBREVIATIONS = frozenset(["no", "nos", "p", "pp", "vol", "art", "chap", "fig", "n"])
+from index.lang import words_of
+
+# Words that end with a period without ending a sentence (compared lower-cased, without the period), and
+# those that only do before a number: "No. 5", "p. 12", "art. 49" (but "said no. Then").
+ABBREVIATIONS = frozenset(words_of("abbreviations"))
+NUMBER_ABBREVIATIONS = frozenset(words_of("number_abbreviations"))
 _CLOSERS = "\"'»”’)]"
 _OPENERS = "\"«“‘([¿¡—–-"
 # Sentence-final punctuation, then closing quotes or brackets (French puts a space before »).
@@ -147,6 +146,3 @@ def whole_text_window(text: str) -> Window:
     sentences = split_sentences(text) or [(0, len(text))]
     return Window(sentences[0][0], sentences[-1][1], tuple(sentences))
 
-
-def sentence_texts(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
-    return [text[s:e] for s, e in spans]

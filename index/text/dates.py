@@ -8,18 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from index.lang import LANGUAGES, alternatives
 from index.text.normalize import fold
 
-MONTHS = {
-    # French
-    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
-    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10, "oct": 10,
-    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
-    # English
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9,
-    "october": 10, "november": 11, "december": 12,
-}  # fmt: skip
+
+def _months() -> dict[str, int]:
+    """Folded month names and short forms of every language -> month number."""
+    months: dict[str, int] = {}
+    for vocabulary in LANGUAGES.values():
+        months.update({name: n for n, name in enumerate(vocabulary.months, start=1)})
+        months.update(vocabulary.month_abbreviations)
+    return months
+
+
+MONTHS = _months()
 
 _ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:[t ].*)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -107,14 +109,16 @@ class DateHint:
 
 
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
-_Q_MONTH_YEAR = re.compile(rf"\b(?:en |in |de |d'|du mois de )?({_MONTH_WORDS})\.? (?:de l'annee )?(\d{{4}})\b")
-_Q_YEAR = re.compile(r"\b(?:en|in|during|durant|pendant) (\d{4})\b")
-_RELATIVE = {
-    "yesterday": 1, "hier": 1, "today": 0, "aujourd'hui": 0,
-    "last week": 7, "past week": 7, "this week": 7, "la semaine derniere": 7, "cette semaine": 7,
-    "la semaine passee": 7, "last month": 31, "this month": 31, "le mois dernier": 31, "ce mois-ci": 31,
-    "le mois passe": 31, "last year": 366, "l'an dernier": 366, "l'annee derniere": 366,
-}  # fmt: skip
+_Q_MONTH_YEAR = re.compile(rf"\b(?:{alternatives('month_prefixes', escape=True)})?({_MONTH_WORDS})\.? "
+                           rf"(?:{alternatives('month_year_links', escape=True)})?(\d{{4}})\b")
+_Q_YEAR = re.compile(rf"\b(?:{alternatives('year_prefixes', escape=True)}) (\d{{4}})\b")
+# A question naming two spans takes the first in this order ("yesterday or today": yesterday), then the
+# first language's phrase.
+_SPAN_ORDER = (1, 0, 7, 31, 366)
+_RELATIVE = dict(sorted(
+    (item for vocabulary in LANGUAGES.values() for item in vocabulary.relative_dates.items()),
+    key=lambda item: _SPAN_ORDER.index(item[1]),
+))  # fmt: skip
 
 
 def question_dates(question: str, today: date | None = None) -> DateHint | None:
