@@ -460,7 +460,7 @@ def scaled_index(n_passages: int, emb, cache: VectorCache) -> tuple[Path, dict[s
     folder, the article key -> paragraph id map, and the build seconds (0 when it was reused).
     """
     from index.build.reindex import BuildOptions, reindex_articles
-    from index.store.disk import IndexDir
+    from index.store.folder import IndexDir
 
     articles, origin = scaled_articles(n_passages)
     root = CACHE / "indexes" / f"scaled-{n_passages}-{code_key(cache.path.name, str(NOISE))}"

@@ -50,7 +50,7 @@ def _engine(root: Path, embedder, **overrides):
 def _index(rows: list[dict], embedder, root: Path) -> None:
     from index.build.reindex import BuildOptions, reindex_articles
     from index.evaluation import passages_as_articles
-    from index.store.disk import IndexDir
+    from index.store.folder import IndexDir
 
     build = replace(BuildOptions(), whole_articles=True, max_removal_share=1.0)
     reindex_articles(IndexDir(root), passages_as_articles(rows), embedder, build, force=True)

@@ -82,7 +82,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
     import faiss
 
     from index.engine import Engine
-    from index.store.disk import new_faiss_index
+    from index.store.vectors import new_faiss_index
 
     sizes = (1_000, 3_000, 10_000) if quick else (1_000, 10_000, 100_000)
     per_set = 25 if quick else 100

@@ -84,7 +84,7 @@ def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCac
     """Index the articles with `emb` (vectors cached), ask every question; the answer_stats figures."""
     from index.build.reindex import reindex_articles
     from index.engine import Engine
-    from index.store.disk import IndexDir
+    from index.store.folder import IndexDir
 
     cache = VectorCache(emb)
     cache.fill(texts)

@@ -7,7 +7,7 @@ import logging
 from index.embedding import Embedder, embedder_for, identity_of, make_embedder
 from index.engine import Engine
 from index.errors import NewsdeskError
-from index.store.disk import IndexDir
+from index.store.folder import IndexDir
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,15 @@ import numpy as np
 
 from index.answer.quotes import QuestionTerms, choose_quote, question_terms, with_highlights
 from index.build.reindex import BuildOptions, Progress, reindex_articles, reindex_folders
+from index.build.state import StateCache
 from index.embedding import Embedder, identity_of
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language
 from index.lang.analyzer import analyze, term_set
 from index.records import Answer, Article, ArticleRef, Filters, Hit, IndexStats, Quote, ReindexSummary
-from index.store.disk import FORMAT_VERSION, IndexDir, Snapshot
+from index.store.folder import IndexDir
+from index.store.manifest import FORMAT_VERSION
+from index.store.snapshot import Snapshot
 from index.text.dates import in_range, question_dates
 from index.text.normalize import fold
 from index.tuning import CALIBRATION_B, CALIBRATION_K1, RRF_K, Profile, profile_for
@@ -100,6 +103,7 @@ class Engine:
         self._successor = successor
         self._snapshot: Snapshot | None = None
         self._load_lock = threading.Lock()
+        self._built = StateCache()  # this folder's state after each reindex: the next one need not read it
 
     def _use(self, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -173,7 +177,8 @@ class Engine:
         if force and self._successor is not None:
             embedder = self._successor()
         summary = reindex_folders(
-            self.dir, folders, embedder, self.build, force=force, progress=progress, cancel=cancel, who=who
+            self.dir, folders, embedder, self.build, force=force, progress=progress, cancel=cancel, who=who,
+            cache=self._built,
         )
         with self._load_lock:
             if embedder is not self.embedder:
@@ -184,7 +189,8 @@ class Engine:
 
     def add_articles(self, articles: Sequence[Article], *, prune: bool = False, force: bool = False,
                      who: str = "") -> ReindexSummary:  # fmt: skip
-        summary = reindex_articles(self.dir, articles, self.embedder, self.build, prune=prune, force=force, who=who)
+        summary = reindex_articles(self.dir, articles, self.embedder, self.build, prune=prune, force=force, who=who,
+                                   cache=self._built)
         self._refresh()
         return summary
 

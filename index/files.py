@@ -89,3 +89,8 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def dir_size(path: Path) -> int:
+    """Bytes in the files under `path`, at any depth."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

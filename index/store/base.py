@@ -1,6 +1,6 @@
 """What the answer stages need from an index version: passage and article ids in and out, no row arrays.
 
-`index/store/disk.py` `Snapshot` is the implementation that ships (SQLite + FAISS + BM25 postings in files);
+`index/store/snapshot.py` `Snapshot` is the implementation that ships (SQLite + FAISS + BM25 postings in files);
 a store on a database server would implement the same methods. The stages in index/answer/ and the facade in
 index/engine.py use nothing else.
 """

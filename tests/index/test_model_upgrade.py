@@ -14,7 +14,7 @@ from bot.settings import Settings
 from index.embedding import DEFAULT_MODEL, identity_of, make_embedder
 from index.engine import Engine
 from index.errors import ModelMismatch
-from index.store.disk import IndexDir
+from index.store.folder import IndexDir
 
 pytestmark = pytest.mark.slow
 

@@ -167,9 +167,9 @@ def _age(folder, seconds: float = 60) -> None:
 
 
 def test_an_edit_adds_one_small_segment_and_hides_the_old_version(fake_engine, articles_dir, monkeypatch):
-    import index.build.reindex
+    import index.build.merge
 
-    monkeypatch.setattr(index.build.reindex, "MAX_HIDDEN_SHARE", 1.0)  # no merge: see the two segments
+    monkeypatch.setattr(index.build.merge, "MAX_HIDDEN_SHARE", 1.0)  # no merge: see the two segments
     fake_engine.reindex([articles_dir])
     passages = fake_engine.stats().passages
     path = articles_dir / "harbour.txt"
@@ -210,10 +210,10 @@ def test_unchanged_files_are_not_opened_again(fake_engine, articles_dir, monkeyp
 
 
 def test_segments_are_merged_when_they_pile_up(fake_engine, articles_dir, monkeypatch):
-    import index.build.reindex
+    import index.build.merge
 
-    monkeypatch.setattr(index.build.reindex, "MAX_SEGMENTS", 3)
-    monkeypatch.setattr(index.build.reindex, "MAX_HIDDEN_SHARE", 1.0)
+    monkeypatch.setattr(index.build.merge, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(index.build.merge, "MAX_HIDDEN_SHARE", 1.0)
     fake_engine.reindex([articles_dir])
     for i in range(6):
         write(articles_dir / f"extra{i}.txt", f"title: Extra {i}\n\nThe lighthouse number {i} was repainted blue.")
@@ -239,11 +239,18 @@ def test_many_replaced_rows_trigger_a_merge_that_drops_them(fake_engine, article
 
 
 def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, articles_dir):
-    from index.build import reindex as build
-    from index.store.disk import Manifest
+    from index.build.options import BuildOptions
+    from index.build.reindex import reindex_folders
+    from index.build.state import IndexState, StateCache
+    from index.store.manifest import Manifest
+
+    cache = StateCache()
+
+    def reindex():
+        return reindex_folders(fake_engine.dir, [articles_dir], fake_engine.embedder, BuildOptions(), cache=cache)
 
     _age(articles_dir)
-    fake_engine.reindex([articles_dir])
+    reindex()
     harbour = articles_dir / "harbour.txt"
     steps = [  # each step, then a reindex; files are dated back so that every run takes the same path
         lambda: harbour.write_text(harbour.read_text() + "\nMore.\n"),
@@ -256,12 +263,69 @@ def test_the_state_kept_after_publishing_matches_the_index_on_disk(fake_engine, 
     for i, step in enumerate(steps):
         step()
         _age(articles_dir, 30 - i)
-        fake_engine.reindex([articles_dir])
-        kept = build._LAST[str(fake_engine.dir.root.resolve())]
+        reindex()
         path = fake_engine.dir.current_path()
-        fresh = build._Old.read(fake_engine.dir, path, Manifest.read(path))
-        assert kept.path == path and kept.articles == fresh.articles and kept.hidden == fresh.hidden
+        manifest = Manifest.read(path)
+        kept = cache.get(path, manifest)
+        fresh = IndexState.read(fake_engine.dir, path, manifest)
+        assert kept is not None and kept.path == path
+        assert kept.articles == fresh.articles and kept.hidden == fresh.hidden
         assert kept.known_files() == fresh.known_files() and kept.stamps == fresh.stamps
+
+
+def test_a_second_reindex_through_the_engine_does_not_read_the_index_back(fake_engine, articles_dir, monkeypatch):
+    from index.build.state import IndexState
+
+    reads = []
+    real = IndexState.read.__func__
+    monkeypatch.setattr(IndexState, "read", classmethod(lambda cls, *a: reads.append(1) or real(cls, *a)))
+    _age(articles_dir)
+    fake_engine.reindex([articles_dir])  # a new index: nothing to read (and no state kept: a build from scratch)
+    path = articles_dir / "harbour.txt"
+    path.write_text(path.read_text() + "\nThe bridge reopened early.\n")
+    fake_engine.reindex([articles_dir])  # reads the state once, keeps it and advances it past its own version
+    assert reads == [1]
+    _age(articles_dir)
+    assert fake_engine.reindex([articles_dir]).unchanged == 3
+    path.write_text(path.read_text() + "\nAnd closed again.\n")
+    assert fake_engine.reindex([articles_dir]).updated == 1
+    assert reads == [1]
+    # another engine (another process, in effect) reads the state once, then keeps it
+    other = Engine(fake_engine.dir.root, HashingEmbedder())
+    other.reindex([articles_dir])
+    other.reindex([articles_dir])
+    assert reads == [1, 1]
+
+
+def test_embedding_goes_in_batches_of_the_configured_size_and_stops_within_one(tmp_path):
+    import threading
+    from dataclasses import replace
+
+    from index.build.options import BuildOptions
+    from index.build.reindex import Cancelled
+
+    folder = tmp_path / "many"
+    for i in range(12):
+        write(folder / f"a{i}.txt", f"title: Story {i}\n\nTown {i} elected mayor {i * 7} with {i + 3} votes.")
+    cancel = threading.Event()
+
+    batches: list[int] = []
+
+    class Recording(HashingEmbedder):
+        def encode_documents(self, texts, progress=None):
+            batches.append(len(texts))
+            if len(batches) == 2:
+                cancel.set()
+            return super().encode_documents(texts, progress)
+
+    engine = Engine(tmp_path / "idx", Recording(), build=replace(BuildOptions(), whole_articles=True, batch_size=5))
+    with pytest.raises(Cancelled):
+        engine.reindex([folder], cancel=cancel)
+    assert batches == [5, 5]  # the third batch was never embedded
+    assert not engine.has_index()
+    batches.clear()
+    cancel.clear()
+    assert engine.reindex([folder]).passages_embedded == 12 and batches == [5, 5, 2]
 
 
 def test_an_index_from_the_previous_format_is_updated_without_embedding(fake_engine, articles_dir):

@@ -15,7 +15,8 @@ import pytest
 
 from index.engine import Engine
 from index.errors import DiskFull, IndexCorrupt, IndexNotAFolder, ReindexRunning
-from index.store.disk import KEEP_VERSIONS, IndexDir, check_segment
+from index.store.folder import KEEP_VERSIONS, IndexDir
+from index.store.segments import check_segment
 from tests.conftest import ROOT, write
 from tests.fakes import HashingEmbedder
 from tests.index.build.test_build import SLOW_REINDEX
@@ -92,7 +93,7 @@ def test_vectors_that_can_still_be_read_are_reused_by_a_rebuild(fake_engine, art
 
 def test_a_segment_that_fails_half_way_through_a_reindex_is_rebuilt(fake_engine, articles_dir, monkeypatch):
     """A segment that passes the checks but fails while its rows are copied (a bad page deep in SQLite)."""
-    from index.store.disk import SegmentWriter
+    from index.store.segments import SegmentWriter
 
     fake_engine.reindex([articles_dir])
     broken = _segment(fake_engine).name
@@ -150,13 +151,13 @@ def _sqlite_full(*args, **kwargs):
 
 
 FULL_DISK = {
-    "sqlite rows": ("index.store.disk.SegmentWriter.add_passage", _sqlite_full),
-    "faiss vectors": ("index.store.disk.write_vectors", _faiss_full),
+    "sqlite rows": ("index.store.segments.SegmentWriter.add_passage", _sqlite_full),
+    "faiss vectors": ("index.store.segments.write_vectors", _faiss_full),
     "numpy short write": ("index.store.bm25.np.save", _short_write),
-    "postings ENOSPC": ("index.store.disk.write_postings", _no_space),
-    "manifest EDQUOT": ("index.store.disk.Manifest.write", _quota),
-    "fsync ENOSPC": ("index.store.disk.os.fsync", _no_space),
-    "publish rename ENOSPC": ("index.store.disk.os.symlink", _no_space),
+    "postings ENOSPC": ("index.store.segments.write_postings", _no_space),
+    "manifest EDQUOT": ("index.store.manifest.Manifest.write", _quota),
+    "fsync ENOSPC": ("index.store.folder.os.fsync", _no_space),
+    "publish rename ENOSPC": ("index.store.folder.os.symlink", _no_space),
 }
 
 
@@ -187,7 +188,7 @@ def test_a_full_disk_says_so_and_leaves_the_previous_index_serving(fake_engine, 
 
 
 def test_a_full_disk_on_the_first_reindex(tmp_path, articles_dir, monkeypatch):
-    monkeypatch.setattr("index.store.disk.SegmentWriter.add_passage", _sqlite_full)
+    monkeypatch.setattr("index.store.segments.SegmentWriter.add_passage", _sqlite_full)
     with pytest.raises(DiskFull, match="no index was written"):
         Engine(tmp_path / "index", HashingEmbedder()).reindex([articles_dir])
     assert not (tmp_path / "index" / "current").exists()
@@ -199,7 +200,8 @@ def test_writing_vectors_to_a_full_disk_raises():
     """faiss.write_index ignores the error of its last fclose: a small index was left truncated silently."""
     import faiss
 
-    from index.store.disk import is_disk_full, write_vectors
+    from index.store.faults import is_disk_full
+    from index.store.vectors import write_vectors
 
     index = faiss.IndexIDMap2(faiss.IndexFlatIP(8))
     index.add_with_ids(np.ones((3, 8), dtype=np.float32), np.arange(3, dtype=np.int64))
@@ -213,7 +215,7 @@ def test_writing_vectors_to_a_full_disk_raises():
 KILLED_AT = """
 import os, sys
 sys.path.insert(0, {root!r})
-import index.store.disk as store
+import index.store.folder as store
 from tests.fakes import HashingEmbedder
 from index.engine import Engine
 
