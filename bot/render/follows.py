@@ -24,8 +24,9 @@ from bot.render.embeds import (
     escape,
     source_markdown,
 )
+from index.files import iso_utc as iso
 from index.records import ArticleRef
-from index.stories.follows import Alert, Follow, iso
+from index.stories.follows import Alert, Follow
 from index.stories.timeline import Timeline, TimelineEntry
 
 TIMELINE_PER_PAGE = 5  # entries per embed: five quotes of the longest kind still fit in its description

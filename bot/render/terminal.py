@@ -12,8 +12,8 @@ import re
 import textwrap
 
 from bot.i18n.strings import t
+from index.files import iso_utc as iso
 from index.records import Answer, ArticleRef, Hit, IndexStats, Quote, ReindexSummary
-from index.stories.follows import iso
 
 # What a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC, CSI, OSC, BEL, CR, newlines...),
 # the line and paragraph separators, the bidirectional overrides and isolates (they reorder what follows), and

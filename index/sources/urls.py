@@ -3,7 +3,8 @@
 `clean_url` is the single gate: it turns an untrusted URL (a feed item's link, a page's rel=canonical, a URL
 a member typed) into a safe absolute http(s) URL, or refuses it. "Safe" here means safe to store and to show,
 not safe to fetch: whether a host may be *fetched* (SSRF: private, loopback, metadata addresses) is decided
-by `index.sources.http.resolve`, after DNS resolution.
+by `index.sources.http.resolve`, after DNS resolution. `canonical_url` gives one spelling per article
+(no tracking parameters, no fragment, no default port), and `clean_link` is both in turn.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["MAX_URL_LENGTH", "clean_url"]
+__all__ = ["MAX_URL_LENGTH", "canonical_url", "clean_link", "clean_url", "invalid_link", "same_site",
+           "shown_url"]  # fmt: skip
 
 MAX_URL_LENGTH = 2048  # of the cleaned URL
 
@@ -25,6 +27,13 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 _EDGE_SPACE = " \t\r\n\f\v"
+
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid", "igshid",
+    "mc_cid", "mc_eid", "mkt_tok", "ref", "ref_src", "ref_url", "_ga", "_gl", "_hsenc", "_hsmi", "cmpid",
+    "ocid", "smid", "sr_share", "spm", "share", "s_cid", "at_medium", "at_campaign", "at_custom1",
+})  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
 
 
 def clean_url(value: str) -> str | None:
@@ -146,3 +155,60 @@ def _encode(component: str, extra: str = "") -> str:
             out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
         i += 1
     return "".join(out)
+
+
+def canonical_url(url: str) -> str:
+    """`url` without tracking parameters and fragment, with lower-case scheme and host, no default port."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    kept = []
+    for piece in parts.query.split("&"):
+        if not piece:
+            continue
+        key = unquote(piece.split("=", 1)[0]).lower()
+        if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
+            continue
+        kept.append(piece)
+    path = parts.path or "/"
+    query = "&".join(kept)
+    return f"{scheme}://{netloc}{path}{'?' + query if query else ''}"
+
+
+def clean_link(url: str) -> str | None:
+    """`url` made safe (`clean_url`) and canonical (`canonical_url`), or None when it is not a valid URL."""
+    safe = clean_url(url)
+    return clean_url(canonical_url(safe)) if safe else None
+
+
+def shown_url(url: str) -> str:
+    """A refused URL as it may appear in a log line or a status: one line, short, nothing raw to click."""
+    return quote(str(url)[:200], safe="/:?&=#%+,;@!$")
+
+
+def invalid_link(url: str) -> str:
+    """Why `clean_url` refused `url`, in the words `index.sources.http` uses for a refused scheme."""
+    try:
+        scheme = urlsplit(str(url).strip()).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https"):
+        return f"only http and https URLs can be fetched, not {scheme or 'a URL without scheme'}"
+    return "not a valid URL (bad host or port, user info, whitespace or control characters)"
+
+
+def _site(host: str) -> str:
+    return host.lower().rstrip(".").removeprefix("www.")
+
+
+def same_site(a: str, b: str) -> bool:
+    """True for one host, or one a subdomain of the other (amp.example.com and www.example.com)."""
+    a, b = _site(urlsplit(a).hostname or ""), _site(urlsplit(b).hostname or "")
+    return bool(a and b) and (a == b or a.endswith("." + b) or b.endswith("." + a))

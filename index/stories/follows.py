@@ -32,12 +32,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from index.embedding import identity_of
+from index.files import iso_utc
 from index.records import ArticleRef, Filters, Quote
 from index.stories.duplicates import near_duplicate
 from index.stories.timeline import quoted
@@ -90,10 +90,6 @@ def follows_path(index_dir: Path | str) -> Path:
     return index_dir.with_name(index_dir.name + ".follows.sqlite")
 
 
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat()
-
-
 @dataclass(frozen=True)
 class Follow:
     id: int
@@ -113,8 +109,8 @@ class Follow:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "guild_id": self.guild_id, "channel_id": self.channel_id, "dm": self.dm,
-                "member": self.member, "topic": self.topic, "lang": self.lang, "created_at": iso(self.created_at),
-                "last_alerted_at": iso(self.last_alerted_at), "active": self.active,
+                "member": self.member, "topic": self.topic, "lang": self.lang, "created_at": iso_utc(self.created_at),
+                "last_alerted_at": iso_utc(self.last_alerted_at), "active": self.active,
                 "disabled_reason": self.disabled_reason}  # fmt: skip
 
 

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from index.errors import BadArticle
-from index.ingest.articles import load_articles, load_file, markdown_to_text
+from index.ingest.articles import load_articles, load_file
+from index.ingest.markdown import markdown_to_text
 from tests.conftest import SAMPLES, write
 
 
@@ -243,7 +244,7 @@ def _one_article_per_format(folder, url: str):
 @pytest.mark.parametrize("url", HOSTILE_URLS)
 def test_hostile_urls_are_cleaned_or_dropped_in_every_format(tmp_path, url, caplog):
     _one_article_per_format(tmp_path, url)
-    with caplog.at_level("INFO", logger="index.ingest.articles"):
+    with caplog.at_level("INFO", logger="index.ingest"):
         arts, failures = load_articles([tmp_path])
     assert all(f.reason.startswith("duplicate of") for f in failures)  # one valid link: one article
     assert len(arts) + len(failures) == (6 if "\n" not in url else 5)

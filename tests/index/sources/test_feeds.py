@@ -25,12 +25,12 @@ import pytest
 
 from index.engine import Engine
 from index.ingest.articles import load_file
+from index.sources.extract import decode
 from index.sources.feeds import (
     STATE_FILE,
     FetchPolicy,
     SourceStatus,
     UnsafeURL,
-    _decode,
     canonical_url,
     check_url,
     fetch_page,
@@ -706,7 +706,7 @@ CAFE = ("Le café du port de Montréal rouvre après trois ans de travaux : « u
     ("é".encode(), "shift_jis", "é".encode().decode("shift_jis")),
 ])  # fmt: skip
 def test_utf8_is_preferred_over_a_single_byte_label(body, charset, text):
-    assert _decode(body, charset) == text
+    assert decode(body, charset) == text
 
 
 def test_mislabelled_utf8_pages_and_feeds_are_stored_without_mojibake(site, tmp_path):
