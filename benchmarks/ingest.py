@@ -61,7 +61,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
 
     def newsdesk(n: int) -> None:
         root = fresh_dir(work / f"index-{n}")
-        timing = CachedEmbedder(emb, None)  # no cache: times every passage it embeds
+        timing = CachedEmbedder(emb)  # no cache: times every passage it embeds
         engine = Engine(root, timing)
         started = time.perf_counter()
         summary = engine.reindex([folders[n]])

@@ -27,12 +27,12 @@ import numpy as np
 
 from .common import (
     STAT_LABELS,
-    CachedEmbedder,
     Result,
     VectorCache,
     answer_stats,
     article_keys,
     backend_of,
+    cached_embedder,
     embedder_identity,
     floor_result,
     model_key,
@@ -67,12 +67,12 @@ def _dense_recall(cache: VectorCache, texts: list[str], ids: list[str], qs: list
 
 def torch_counterpart(emb):
     """The same sentence-transformers model on torch fp32, for an onnx or openvino embedder; else None."""
-    if embedder_identity(emb).get("backend") not in ("onnx", "openvino") or not getattr(emb, "_target", None):
+    if embedder_identity(emb).get("backend") not in ("onnx", "openvino") or not getattr(emb, "model_path", None):
         return None
     from index.embedding import SentenceTransformerEmbedder
 
     try:
-        other = SentenceTransformerEmbedder(emb._target, backend="torch")
+        other = SentenceTransformerEmbedder(emb.model_path, backend="torch")
         other.encode_queries(["warm up"])
     except Exception as exc:  # context only: the targets do not depend on it
         say(f"  no torch counterpart of {emb.name}: {exc.__class__.__name__}: {exc}")
@@ -89,7 +89,7 @@ def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCac
     cache = VectorCache(emb)
     cache.fill(texts)
     cache.fill([q["question"] for q in qs], "q")
-    wrapped = CachedEmbedder(emb, cache, cache_queries=True)
+    wrapped = cached_embedder(emb, cache, cache_queries=True)
     build = replace(settings.build_options(), whole_articles=True, max_removal_share=1.0)
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-q-") as tmp:
         root = Path(tmp) / "index"

