@@ -4,15 +4,40 @@ from __future__ import annotations
 
 import logging
 
+from bot.settings import Settings
+from index.build.reindex import BuildOptions
 from index.embedding import Embedder, embedder_for, identity_of, make_embedder
-from index.engine import Engine
+from index.engine import Engine, SearchConfig
 from index.errors import NewsdeskError
 from index.store.folder import IndexDir
 
 log = logging.getLogger(__name__)
 
 
-def make_engine(settings) -> Engine:
+def search_config(settings: Settings) -> SearchConfig:
+    """How questions are answered: NEWSDESK_K, _MAX_PER_ARTICLE, _MAX_QUESTION_CHARS, _MIN_CONFIDENCE."""
+    base = SearchConfig()
+    return SearchConfig(
+        k=settings.k,
+        max_per_article=settings.max_per_article,
+        max_question_chars=settings.max_question_chars,
+        min_confidence=base.min_confidence if settings.min_confidence is None else settings.min_confidence,
+    )
+
+
+def build_options(settings: Settings) -> BuildOptions:
+    """How articles are indexed: passage sizes, the ANN threshold, the removal guard, the file size limit."""
+    return BuildOptions(
+        target_words=settings.chunk_words,
+        max_words=max(settings.chunk_max_words, settings.chunk_words),
+        ann_threshold=settings.ann_threshold,
+        max_removal_share=settings.max_removal_share,
+        max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+        batch_size=settings.batch_size,
+    )
+
+
+def make_engine(settings: Settings) -> Engine:
     """The engine over `settings.index_dir`, with the embedder that should serve it.
 
     NEWSDESK_MODEL set: that model, whatever the index holds (a mismatch is reported when asking). Unset: an
@@ -26,7 +51,7 @@ def make_engine(settings) -> Engine:
         return make_embedder(settings.model, settings.backend, **options)
 
     if settings.model:
-        return Engine(settings.index_dir, configured(), settings.search_config(), settings.build_options())
+        return Engine(settings.index_dir, configured(), search_config(settings), build_options(settings))
     embedder = _index_embedder(settings.index_dir, options) or configured()
     default = None
 
@@ -36,7 +61,7 @@ def make_engine(settings) -> Engine:
             default = configured()
         return default if identity_of(default) != identity_of(embedder) else embedder
 
-    return Engine(settings.index_dir, embedder, settings.search_config(), settings.build_options(),
+    return Engine(settings.index_dir, embedder, search_config(settings), build_options(settings),
                   successor=successor)  # fmt: skip
 
 

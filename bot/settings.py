@@ -1,15 +1,16 @@
-"""Every setting in one pydantic-settings class, read from the environment and `.env`; built once at start."""
+"""Every setting in one pydantic-settings class, read from the environment and `.env`; built once at start.
+
+Data only: bot/compose.py turns the settings into the engine (importing this module loads no engine).
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from index.build.reindex import BuildOptions
-from index.engine import SearchConfig
 
 DiscordId = Annotated[int, Field(ge=1, le=2**64 - 1)]  # a snowflake: an unsigned 64-bit number
 IdList = Annotated[list[DiscordId], NoDecode]
@@ -22,8 +23,6 @@ def _split(value):
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            import json
-
             return json.loads(text)
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
@@ -113,27 +112,3 @@ class Settings(BaseSettings):
         if shortest is not None and value < shortest:
             raise ValueError(f"must be at least NEWSDESK_MIN_QUESTION_CHARS ({shortest}), or no question passes")
         return value
-
-    def search_config(self) -> SearchConfig:
-        base = SearchConfig()
-        return SearchConfig(
-            k=self.k,
-            max_per_article=self.max_per_article,
-            max_question_chars=self.max_question_chars,
-            min_confidence=base.min_confidence if self.min_confidence is None else self.min_confidence,
-        )
-
-    def build_options(self) -> BuildOptions:
-        return BuildOptions(
-            target_words=self.chunk_words,
-            max_words=max(self.chunk_max_words, self.chunk_words),
-            ann_threshold=self.ann_threshold,
-            max_removal_share=self.max_removal_share,
-            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
-        )
-
-    def make_engine(self):
-        """Build the engine these settings describe (the model itself loads lazily, on first use)."""
-        from bot.compose import make_engine
-
-        return make_engine(self)

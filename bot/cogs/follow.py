@@ -11,25 +11,26 @@ import asyncio
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 
-from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.access import Access
 from bot.i18n.strings import lang_of, t
+from bot.jobs import Jobs
+from bot.options import filters_of
 from bot.render.embeds import cut, escape
 from bot.render.follows import alert_embed, following_embed, timeline_pages
+from bot.replies import NONE, cooling_down, send_ephemeral
+from bot.settings import Settings
+from index.engine import Engine
 from index.errors import IndexMissing, NewsdeskError
-from index.records import Filters
 from index.stories.follows import Due, FollowStore, check_follows, follows_path, model_of, story_of
 from index.stories.timeline import build_timeline, topic_vector
 from index.text.normalize import fold
-
-if TYPE_CHECKING:
-    from bot.client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,11 @@ def _cooldown_text(seconds: float, lang: str) -> str:
 
 
 class FollowCog(commands.Cog):
-    def __init__(self, bot: NewsdeskBot):
-        self.bot = bot
-        self.engine = bot.engine
-        self.store = FollowStore(follows_path(bot.settings.index_dir))
+    """/timeline, /follow, /unfollow, /following, and the alerts each reindex brings."""
+
+    def __init__(self, bot: commands.Bot, *, engine: Engine, settings: Settings, jobs: Jobs, access: Access):
+        self.bot, self.engine, self.settings, self.jobs, self.access = bot, engine, settings, jobs, access
+        self.store = FollowStore(follows_path(settings.index_dir))
         self._checking = asyncio.Lock()
         self._wake: asyncio.Task | None = None
         self.checks = 0  # completed checks: what a test (or an operator's debugger) can wait on
@@ -119,7 +121,7 @@ class FollowCog(commands.Cog):
     async def _run_check(self) -> None:
         try:
             # On the reindex's worker: a check asks once per follow, and questions keep both of theirs.
-            await self.bot.offload(check_follows, self.engine, self.store, writer=True)
+            await self.jobs.offload(check_follows, self.engine, self.store, writer=True)
         except IndexMissing:
             pass
         except NewsdeskError as exc:
@@ -149,14 +151,14 @@ class FollowCog(commands.Cog):
 
     async def deliver(self) -> None:
         """Post each follow's queued alerts whose cool-down has passed; wake up again when the next one is due."""
-        cooldown = self.bot.settings.follow_cooldown
-        due, next_due = await self.bot.offload(lambda: (self.store.due(cooldown), self.store.next_due(cooldown)))
+        cooldown = self.settings.follow_cooldown
+        due, next_due = await self.jobs.offload(lambda: (self.store.due(cooldown), self.store.next_due(cooldown)))
         for item in due:
             await self._post(item)
         if not due and next_due is not None:
             self._wake_at(next_due)
         elif due:
-            later = await self.bot.offload(self.store.next_due, cooldown)
+            later = await self.jobs.offload(self.store.next_due, cooldown)
             if later is not None:
                 self._wake_at(later)
 
@@ -184,7 +186,7 @@ class FollowCog(commands.Cog):
             return
         finally:
             view.stop()  # the button is a dynamic item: nothing needs to stay in memory for it
-        await self.bot.offload(self.store.delivered, f.id, [a.article_key for a in item.alerts])
+        await self.jobs.offload(self.store.delivered, f.id, [a.article_key for a in item.alerts])
         self.alerts_posted += 1
         log.info("follow %d: posted %d new article(s) to %s %s", f.id, len(item.alerts), "DM" if f.dm else "channel",
                  f.channel_id)  # fmt: skip
@@ -201,19 +203,19 @@ class FollowCog(commands.Cog):
             reason, where = "the member does not accept direct messages", {"follow_id": f.id}
         else:
             reason, where = f"Discord refused the alert ({exc.status}/{exc.code})", {"follow_id": f.id}
-        for gone in await self.bot.offload(lambda: self.store.disable(reason, **where)):
+        for gone in await self.jobs.offload(lambda: self.store.disable(reason, **where)):
             log.warning("follow %d (%r) disabled: %s", gone.id, gone.topic, reason)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        for gone in await self.bot.offload(lambda: self.store.disable("the channel was deleted", channel_id=channel.id)):
+        for gone in await self.jobs.offload(lambda: self.store.disable("the channel was deleted", channel_id=channel.id)):
             log.info("follow %d (%r) disabled: its channel %s was deleted", gone.id, gone.topic, channel.id)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         """A member left (Discord sends this with the server members intent only: NEWSDESK_MEMBERS_INTENT)."""
         key = self.store.member_key(payload.guild_id, payload.user.id)
-        for gone in await self.bot.offload(lambda: self.store.disable("the member left the server",
+        for gone in await self.jobs.offload(lambda: self.store.disable("the member left the server",
                                                                       guild_id=payload.guild_id, member=key)):  # fmt: skip
             log.info("follow %d (%r) disabled: its member left guild %s", gone.id, gone.topic, payload.guild_id)
 
@@ -234,14 +236,12 @@ class FollowCog(commands.Cog):
         until: app_commands.Range[str, 4, 30] | None = None,
         source: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        filters = Filters(source=source, since=parse_filter_date(since), until=parse_filter_date(until))
+        filters = filters_of(source, since, until)
         lang = lang_of(interaction.locale)
-        left = self.bot.cooldown_left(interaction.user.id)
-        if left > 0:
-            await send_ephemeral(interaction, t("cooldown", lang, seconds=round(left + 0.5)))
+        if await cooling_down(interaction, self.access):
             return
         await interaction.response.defer(thinking=True)
-        story = await self.bot.offload(build_timeline, self.engine, topic, filters)
+        story = await self.jobs.offload(build_timeline, self.engine, topic, filters)
         pages = timeline_pages(story, lang)
         view = TimelineView(pages) if len(pages) > 1 else None
         await interaction.edit_original_response(embed=pages[0], view=view, allowed_mentions=NONE)
@@ -264,13 +264,13 @@ class FollowCog(commands.Cog):
     async def follow(self, interaction: discord.Interaction, topic: app_commands.Range[str, 2, 200],
                      channel: discord.TextChannel | None = None, dm: bool = False) -> None:  # fmt: skip
         lang = lang_of(interaction.locale)
-        s = self.bot.settings
+        s = self.settings
         guild = interaction.guild
         assert guild is not None  # guild_only
         topic = " ".join(topic.split())
         await interaction.response.defer(ephemeral=True, thinking=True)
         member = self.store.member_key(guild.id, interaction.user.id)
-        mine, everyone = await self.bot.offload(lambda: (self.store.count(guild.id, member), self.store.count(guild.id)))
+        mine, everyone = await self.jobs.offload(lambda: (self.store.count(guild.id, member), self.store.count(guild.id)))
         if mine >= s.follows_per_member:
             await send_ephemeral(interaction, t("follow_limit_member", lang, n=mine))
             return
@@ -294,11 +294,11 @@ class FollowCog(commands.Cog):
                 await send_ephemeral(interaction, t("follow_channel_refused", lang))
                 return
             where = target.mention
-        if await self.bot.offload(self.store.find, guild.id, member, target.id, topic):
+        if await self.jobs.offload(self.store.find, guild.id, member, target.id, topic):
             await send_ephemeral(interaction, t("follow_exists", lang, topic=escape(topic)))
             return
-        vector, story, model = await self.bot.offload(self._prepare, topic)
-        added = await self.bot.offload(lambda: self.store.add(guild_id=guild.id, channel_id=target.id, dm=dm,
+        vector, story, model = await self.jobs.offload(self._prepare, topic)
+        added = await self.jobs.offload(lambda: self.store.add(guild_id=guild.id, channel_id=target.id, dm=dm,
                                                               member=member, topic=topic, lang=lang, model=model,
                                                               embedding=vector, story=story))  # fmt: skip
         log.info("follow %d added in guild %s (%d chars, %s, %d known articles)", added.id, guild.id, len(topic),
@@ -310,7 +310,7 @@ class FollowCog(commands.Cog):
         """The follows this member may see and stop: their own, or the guild's for an admin."""
         guild = interaction.guild
         assert guild is not None
-        if self.bot.is_admin(interaction.user, interaction.permissions):
+        if self.access.is_admin(interaction.user, interaction.permissions):
             return self.store.of_guild(guild.id), True
         return self.store.of_member(guild.id, self.store.member_key(guild.id, interaction.user.id)), False
 
@@ -319,7 +319,7 @@ class FollowCog(commands.Cog):
     @app_commands.guild_only()
     async def unfollow(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 200]) -> None:
         lang = lang_of(interaction.locale)
-        follows, _admin = await self.bot.offload(self._visible, interaction)
+        follows, _admin = await self.jobs.offload(self._visible, interaction)
         wanted = " ".join(fold(topic).split())
         chosen = [f for f in follows if str(f.id) == topic.strip()] or [
             f for f in follows if " ".join(fold(f.topic).split()) == wanted and
@@ -328,7 +328,7 @@ class FollowCog(commands.Cog):
             await send_ephemeral(interaction, t("unfollow_none", lang))
             return
         for f in chosen:
-            await self.bot.offload(self.store.remove, f.id)
+            await self.jobs.offload(self.store.remove, f.id)
             log.info("follow %d removed by %s", f.id, interaction.user.id)
         await send_ephemeral(interaction, cut(t("unfollow_done", lang, topic=escape(chosen[0].topic)), 2000))
 
@@ -346,22 +346,22 @@ class FollowCog(commands.Cog):
     @app_commands.command(name="following", description=_("List your follows (admins: the whole server's)"))
     @app_commands.guild_only()
     async def following(self, interaction: discord.Interaction) -> None:
-        follows, guild_wide = await self.bot.offload(self._visible, interaction)
+        follows, guild_wide = await self.jobs.offload(self._visible, interaction)
         embed = following_embed(follows, lang_of(interaction.locale), guild_wide=guild_wide)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NONE)
 
     async def unfollow_by_button(self, interaction: discord.Interaction, follow_id: int) -> None:
         lang = lang_of(interaction.locale)
-        f = await self.bot.offload(self.store.get, follow_id)
+        f = await self.jobs.offload(self.store.get, follow_id)
         if f is None:
             await send_ephemeral(interaction, t("unfollow_none", lang))
             return
         owner = self.store.member_key(f.guild_id, interaction.user.id) == f.member
-        admin = interaction.guild is not None and interaction.guild.id == f.guild_id and self.bot.is_admin(
+        admin = interaction.guild is not None and interaction.guild.id == f.guild_id and self.access.is_admin(
             interaction.user, interaction.permissions)  # fmt: skip
         if not (owner or admin):
             await send_ephemeral(interaction, t("unfollow_not_yours", lang))
             return
-        await self.bot.offload(self.store.remove, f.id)
+        await self.jobs.offload(self.store.remove, f.id)
         log.info("follow %d removed by %s (button)", f.id, interaction.user.id)
         await send_ephemeral(interaction, cut(t("unfollow_done", lang, topic=escape(f.topic)), 2000))

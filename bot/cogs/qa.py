@@ -5,22 +5,25 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.client import NONE, parse_filter_date, send_ephemeral
+from bot.access import Access
+from bot.i18n.errors import error_text
 from bot.i18n.strings import lang_of, t
+from bot.jobs import Jobs
+from bot.options import filters_of
 from bot.render import embeds as render
+from bot.replies import NONE, cooling_down, wait_text
+from bot.settings import Settings
+from index.engine import Engine
 from index.errors import IndexMissing, NewsdeskError
+from index.lang import detect_language
 from index.lang.cues import has_question_form
-from index.records import Answer, Filters
-
-if TYPE_CHECKING:
-    from bot.client import NewsdeskBot
+from index.records import Answer
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +67,9 @@ class MoreView(discord.ui.View):
 class SourcesView(discord.ui.View):
     """Previous / next pages of the indexed articles."""
 
-    def __init__(self, refs, lang: str, owner_id: int):
+    def __init__(self, refs, lang: str):
         super().__init__(timeout=600)
-        self.refs, self.lang, self.page, self.owner_id = refs, lang, 0, owner_id
+        self.refs, self.lang, self.page = refs, lang, 0
         _, self.pages = render.sources_embed(refs, 0, lang)
         self._sync()
 
@@ -91,9 +94,10 @@ class SourcesView(discord.ui.View):
 
 
 class QACog(commands.Cog):
-    def __init__(self, bot: NewsdeskBot):
-        self.bot = bot
-        self.engine = bot.engine
+    """Questions by mention or in Q&A channels, /ask, /search, /sources, /status."""
+
+    def __init__(self, bot: commands.Bot, *, engine: Engine, settings: Settings, jobs: Jobs, access: Access):
+        self.bot, self.engine, self.settings, self.jobs, self.access = bot, engine, settings, jobs, access
 
     # --- messages --------------------------------------------------------------------------------------
 
@@ -101,7 +105,7 @@ class QACog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.bot.user is None:
             return
-        settings = self.bot.settings
+        settings = self.settings
         mentioned = settings.answer_mentions and self.bot.user in message.mentions
         in_qa = message.channel.id in settings.qa_channel_ids
         if not (mentioned or in_qa):
@@ -112,31 +116,23 @@ class QACog(commands.Cog):
             return
         if not question:
             return
-        left = self.bot.cooldown_left(message.author.id)
+        left = self.access.cooldown_left(message.author.id)
         if left > 0:
-            lang = "fr" if _looks_french(question) else "en"
-            await message.reply(t("cooldown", lang, seconds=round(left + 0.5)), allowed_mentions=NONE,
+            await message.reply(wait_text(left, _lang_of_text(question)), allowed_mentions=NONE,
                                 mention_author=False, delete_after=10)  # fmt: skip
             return
         async with message.channel.typing():
             try:
-                answer = await self.bot.offload(self.engine.ask, question)
+                answer = await self.jobs.offload(self.engine.ask, question)
                 content = render.answer_text(answer)
             except NewsdeskError as exc:
-                content = str(exc)
+                content = error_text(exc, _lang_of_text(question))
             except Exception:
                 log.exception("answering a message failed")
-                content = t("error_generic", "fr" if _looks_french(question) else "en")
+                content = t("error_generic", _lang_of_text(question))
         await message.reply(content, allowed_mentions=NONE, mention_author=False)
 
     # --- slash commands --------------------------------------------------------------------------------
-
-    async def _cooldown(self, interaction: discord.Interaction) -> bool:
-        left = self.bot.cooldown_left(interaction.user.id)
-        if left > 0:
-            await send_ephemeral(interaction, t("cooldown", lang_of(interaction.locale), seconds=round(left + 0.5)))
-            return True
-        return False
 
     @app_commands.command(name="ask", description=_("Answer a question with quotes from the articles"))
     @app_commands.describe(
@@ -155,12 +151,12 @@ class QACog(commands.Cog):
         until: app_commands.Range[str, 4, 30] | None = None,
         private: bool = False,
     ) -> None:
-        filters = Filters(source=source, since=parse_filter_date(since), until=parse_filter_date(until))
-        if await self._cooldown(interaction):
+        filters = filters_of(source, since, until)
+        if await cooling_down(interaction, self.access):
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         lang = lang_of(interaction.locale)
-        answer = replace(await self.bot.offload(self.engine.ask, question, None, filters), lang=lang)
+        answer = replace(await self.jobs.offload(self.engine.ask, question, None, filters), lang=lang)
         embed = render.answer_embed(answer)
         view = MoreView(answer, lang, private) if answer.answered and answer.more else None
         await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
@@ -170,7 +166,7 @@ class QACog(commands.Cog):
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300],
                      k: app_commands.Range[int, 1, 10] = 5) -> None:  # fmt: skip
         await interaction.response.defer(thinking=True)
-        hits = await self.bot.offload(self.engine.search, query, k)
+        hits = await self.jobs.offload(self.engine.search, query, k)
         embed = render.hits_embed(query, hits, lang_of(interaction.locale))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NONE)
 
@@ -178,16 +174,17 @@ class QACog(commands.Cog):
     @app_commands.describe(query=_("Words in the title or source"))
     async def sources(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100] | None = None) -> None:
         await interaction.response.defer(thinking=True)
-        refs = await self.bot.offload(self.engine.articles, query)
+        refs = await self.jobs.offload(self.engine.articles, query)
         lang = lang_of(interaction.locale)
         embed, pages = render.sources_embed(refs, 0, lang)
-        view = SourcesView(refs, lang, interaction.user.id) if pages > 1 else None
+        view = SourcesView(refs, lang) if pages > 1 else None
         await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
 
     @sources.autocomplete("query")
     async def sources_autocomplete(self, interaction: discord.Interaction, current: str):
         try:
-            refs = self.engine.articles(current or None)[:25]  # in-memory metadata: no thread needed
+            # engine.articles() can read every article's record: never on the event loop.
+            refs = (await self.jobs.offload(self.engine.articles, current or None))[:25]
         except NewsdeskError:
             return []
         return [app_commands.Choice(name=render.cut(r.title, 100), value=render.cut(r.title, 100)) for r in refs]
@@ -196,14 +193,13 @@ class QACog(commands.Cog):
     async def status(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         try:
-            stats = await self.bot.offload(self.engine.stats)
+            stats = await self.jobs.offload(self.engine.stats)
         except IndexMissing:
             stats = None
         embed = render.status_embed(stats, self.bot.latency * 1000, lang_of(interaction.locale))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NONE)
 
 
-def _looks_french(text: str) -> bool:
-    from index.lang import detect_language
-
-    return detect_language(text) == "fr"
+def _lang_of_text(text: str) -> str:
+    """The language to answer a message in: French for a French question, else English."""
+    return "fr" if detect_language(text) == "fr" else "en"

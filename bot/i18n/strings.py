@@ -1,4 +1,6 @@
-"""Every sentence the bot says, in English and French: one table, looked up by key and language."""
+"""Every sentence the bot says, in English and French: one table, looked up by key and language.
+
+The words for errors and refused commands are in bot/i18n/errors.py."""
 
 from __future__ import annotations
 
@@ -40,14 +42,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No articles are indexed yet: an admin can run /reindex.",
         "fr": "Aucun article n’est encore indexé : un admin peut lancer /reindex.",
     },
-    "reindex_refused": {
-        "en": "Only Newsdesk admins can reindex.",
-        "fr": "Seuls les admins de Newsdesk peuvent réindexer.",
-    },
-    "reindex_running": {
-        "en": "A reindex is already running (started by {who}).",
-        "fr": "Une réindexation est déjà en cours (lancée par {who}).",
-    },
     "reindex_started": {"en": "Reindexing…", "fr": "Réindexation…"},
     "reindex_progress": {
         "en": "Reindexing: {stage} {done}/{total} articles…",
@@ -62,22 +56,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "{unchanged} inchangés, {failed} en échec ; {articles} articles, {passages} passages.",
     },
     "reindex_failed_item": {"en": "skipped {path}: {reason}", "fr": "ignoré {path} : {reason}"},
-    "reindex_cancelled": {
-        "en": "The reindex was cancelled; the previous index is still in use.",
-        "fr": "La réindexation a été annulée ; l’index précédent reste en service.",
-    },
     "reindex_error": {
         "en": "The reindex failed: {error} The previous index is still in use.",
         "fr": "La réindexation a échoué : {error} L’index précédent reste en service.",
     },
     "add_done": {"en": "Added “{title}” ({date}).", "fr": "Ajouté : « {title} » ({date})."},
-    "add_refused": {"en": "Only Newsdesk admins can add articles.", "fr": "Seuls les admins peuvent ajouter des articles."},
+    "add_failed": {"en": "Cannot add {url}: {error}", "fr": "Impossible d’ajouter {url} : {error}"},
     "error_generic": {
         "en": "Sorry, something went wrong while answering. The team has been told.",
         "fr": "Désolé, une erreur est survenue pendant la réponse. L’équipe a été prévenue.",
     },
-    "bad_date": {"en": "“{value}” is not a date (use 2025-05 or 2025-05-12).",
-                 "fr": "« {value} » n’est pas une date (écrivez 2025-05 ou 2025-05-12)."},
     "unknown_date": {"en": "undated", "fr": "sans date"},
     # Timelines and follows (bot/cogs/follow.py, bot/render/follows.py)
     "timeline_title": {"en": "Timeline: {topic}", "fr": "Chronologie : {topic}"},

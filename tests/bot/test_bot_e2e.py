@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.client import NewsdeskBot
+from bot.compose import build_options, search_config
 from bot.settings import Settings
 from index.engine import Engine
 from tests.conftest import ARTICLES, SAMPLES, write
@@ -60,7 +61,7 @@ def make_bot(server, workspace, real_embedder, **overrides) -> NewsdeskBot:
               "question_cooldown": 0, "index_dir": workspace / "index", "articles_dir": [workspace / "articles"],
               "reindex_progress_every": 0.2, **overrides}  # fmt: skip
     settings = Settings(_env_file=None, DISCORD_TOKEN=server.token, **values)
-    engine = Engine(settings.index_dir, real_embedder, settings.search_config(), settings.build_options())
+    engine = Engine(settings.index_dir, real_embedder, search_config(settings), build_options(settings))
     return NewsdeskBot(settings, engine, guild_ready_timeout=0.05)
 
 
@@ -324,7 +325,7 @@ async def test_cooldown_and_errors_are_ephemeral_and_never_silent(workspace, rea
             assert "Sorry, something went wrong" in oops.text and "disk on fire" not in oops.text
             # The failure is logged once, as the failure of /search, with the exception and its traceback.
             [record] = [r for r in caplog.records if r.levelname == "ERROR"]
-            assert record.name == "bot.client" and record.getMessage() == "command search failed"
+            assert record.name == "bot.tree" and record.getMessage() == "command search failed"
             exc_type, exc, tb = record.exc_info
             assert exc_type is RuntimeError and str(exc) == "disk on fire" and tb is not None
         server.assert_clean()
@@ -513,7 +514,7 @@ async def test_background_feed_refresh_and_a_running_reindex(workspace, real_emb
             # While an admin's /reindex runs, the scheduled refresh skips its turns and fetches nothing.
             gates["admin"].clear()
             for _ in range(20):  # between two refreshes (each takes a moment, every 0.6 s)
-                await server.wait_for(lambda: bot.job is None, timeout=60, what="no reindex running")
+                await server.wait_for(lambda: bot.jobs.current is None, timeout=60, what="no reindex running")
                 r = await server.invoke_command("reindex", {}, user="admin")
                 await r.wait_done(timeout=10)
                 if r.text.startswith("Reindexing"):

@@ -9,9 +9,12 @@ from types import SimpleNamespace
 import discord
 import pytest
 
+from bot.access import Access
 from bot.cogs.admin import summary_text
 from bot.cogs.qa import MoreView, QACog, SourcesView
+from bot.jobs import Jobs
 from bot.render import embeds as render
+from bot.settings import Settings
 from index.records import Answer, ArticleRef, Failure, Hit, IndexStats, Passage, Quote, ReindexSummary
 
 # Discord's numbers.
@@ -92,7 +95,7 @@ def test_search_sources_status_and_reindex_summaries_fit():
 
 async def test_buttons_fit():
     for lang in ("en", "fr"):
-        for view in (MoreView(huge_answer(), lang, False), SourcesView(list(REFS), lang, 1)):
+        for view in (MoreView(huge_answer(), lang, False), SourcesView(list(REFS), lang)):
             for item in view.children:
                 assert len(item.label or "") <= BUTTON_LABEL and len(item.custom_id) <= CUSTOM_ID
             view.stop()
@@ -100,7 +103,8 @@ async def test_buttons_fit():
 
 async def test_sources_autocomplete_fits():
     engine = SimpleNamespace(articles=lambda query=None: list(REFS))
-    cog = QACog(SimpleNamespace(engine=engine))
+    cog = QACog(SimpleNamespace(), engine=engine, settings=Settings(_env_file=None), jobs=Jobs(),
+                access=Access(Settings(_env_file=None)))  # fmt: skip
     choices = await QACog.sources_autocomplete(cog, None, "")
     assert 0 < len(choices) <= CHOICES
     assert all(0 < len(c.name) <= CHOICE_NAME and len(c.value) <= CHOICE_VALUE for c in choices)

@@ -1,7 +1,7 @@
 """Issue 10, through the command line as a user runs it (`bot.cli.main`), with the fast hashing embedder.
 
 1. Nothing from an article, a feed or a file name drives the operator's terminal: control characters are printed
-   escaped by every command, in one place (`_say`), and JSON escapes them too.
+   escaped by every command, in one place (`say`, bot/cli/output.py), and JSON escapes them too.
 2. One bad line of `ask -` fails alone: the batch goes on, and the exit code says a line failed.
 3. Every numeric flag and setting has a documented range; outside it (or not finite) is a usage error, exit 2.
 """
@@ -19,7 +19,8 @@ import unicodedata
 
 import pytest
 
-from bot import cli
+from bot import cli, compose
+from bot.cli.output import SafeFormatter
 from bot.settings import Settings
 from tests.conftest import ARTICLES, ROOT, write
 from tests.index.sources.test_feeds import no_outside_connections, site  # noqa: F401  (the loopback site; no outside calls)
@@ -38,10 +39,11 @@ def fast_cli(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
-    def make_engine(self):
-        return Engine(self.index_dir, HashingEmbedder(), self.search_config(), self.build_options())
+    def make_engine(settings):
+        return Engine(settings.index_dir, HashingEmbedder(), compose.search_config(settings),
+                      compose.build_options(settings))  # fmt: skip
 
-    monkeypatch.setattr(Settings, "make_engine", make_engine)
+    monkeypatch.setattr(compose, "make_engine", make_engine)
 
 
 def newsdesk(capsys, monkeypatch, *argv: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -228,7 +230,7 @@ def test_usage_errors_and_error_messages_are_escaped(capsys, monkeypatch, tmp_pa
 def test_log_lines_are_escaped_one_record_one_line():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(cli._SafeFormatter("%(levelname)s %(message)s"))
+    handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("newsdesk.test-hardening")
     logger.addHandler(handler)
     try:
@@ -239,14 +241,16 @@ def test_log_lines_are_escaped_one_record_one_line():
 
 
 def test_every_print_of_the_cli_goes_through_the_one_gate():
-    """`print` appears only in _say and _say_json; nothing writes to sys.stdout or sys.stderr directly."""
-    tree = ast.parse((ROOT / "bot" / "cli.py").read_text())
-    printing = {fn.name for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+    """`print` appears only in say and say_json; nothing writes to sys.stdout or sys.stderr directly."""
+    trees = {path.name: ast.parse(path.read_text()) for path in sorted((ROOT / "bot" / "cli").glob("*.py"))}
+    assert {"__init__.py", "output.py", "parser.py", "index_commands.py", "session_commands.py"} <= set(trees)
+    printing = {(name, fn.name) for name, tree in trees.items() for fn in ast.walk(tree)
+                if isinstance(fn, ast.FunctionDef)
                 and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
                         for n in ast.walk(fn))}  # fmt: skip
-    assert printing == {"_say", "_say_json"}
-    writes = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "write"
-              and re.search(r"std(out|err)", ast.unparse(n.value))]  # fmt: skip
+    assert printing == {("output.py", "say"), ("output.py", "say_json")}
+    writes = [ast.unparse(n) for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+              and n.attr == "write" and re.search(r"std(out|err)", ast.unparse(n.value))]  # fmt: skip
     assert writes == []
 
 

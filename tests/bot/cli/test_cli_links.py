@@ -19,10 +19,10 @@ STORY = ("The town library will open on Sundays from June, the mayor announced o
 
 @pytest.fixture
 def newsdesk(tmp_path, monkeypatch, capsys):
-    from bot.settings import Settings
+    from bot import compose
     from index.engine import Engine
 
-    monkeypatch.setattr(Settings, "make_engine", lambda self: Engine(self.index_dir, HashingEmbedder()))
+    monkeypatch.setattr(compose, "make_engine", lambda settings: Engine(settings.index_dir, HashingEmbedder()))
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
 
     def run(*args: str):
