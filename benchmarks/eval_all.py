@@ -272,10 +272,11 @@ def _run(args, argv) -> int:
         return EXIT_SKIPPED
     wanted = set(args.sets.split(",")) if args.sets else None
 
+    from bot.compose import make_engine
     from index.evaluation import run_eval_sets
 
     settings = newsdesk_settings()  # no index there: the model of a new index
-    embedder, disk = _vector_cache(settings.make_engine().embedder, args.fresh)
+    embedder, disk = _vector_cache(make_engine(settings).embedder, args.fresh)
     ident = embedder_identity(embedder)
     key = identity_key(ident)
     print(f"eval_all: embedder {key}", flush=True)
@@ -290,7 +291,7 @@ def _run(args, argv) -> int:
         print(f"eval_all: {passages} with {', '.join(chosen)} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="newsdesk-eval-all-") as tmp:
             root = Path(tmp) / "index"
-            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], settings.make_engine(),
+            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], make_engine(settings),
                                      limit=args.limit, baselines=True, embedder=embedder, index_dir=root)  # fmt: skip
             for (name, qfile), report in zip(chosen.items(), measured, strict=True):
                 report["embedder"] = key
@@ -328,12 +329,13 @@ def _answers(root: Path, embedder, settings, qfile: Path, limit: int | None) -> 
     """answer_stats over the set's answerable questions, asked once more on the index run_eval_sets built."""
     from dataclasses import replace
 
+    from bot.compose import build_options, search_config
     from index.engine import Engine
     from index.evaluation import read_jsonl
 
     qs = [q for q in read_jsonl(qfile)[: limit or None] if not q.get("is_impossible")]
-    build = replace(settings.build_options(), whole_articles=True, max_removal_share=1.0)
-    engine = Engine(root, embedder, settings.search_config(), build)
+    build = replace(build_options(settings), whole_articles=True, max_removal_share=1.0)
+    engine = Engine(root, embedder, search_config(settings), build)
     key_of = {i: k for k, i in engine.snapshot.keys().items()}
     answers = [engine.ask(q["question"]) for q in qs]
     engine.snapshot.close()

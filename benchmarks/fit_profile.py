@@ -195,11 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fit_profile: SKIPPED: {EVAL} holds no evaluation data", file=sys.stderr)
         return 3
 
+    from bot.compose import make_engine
     from bot.settings import Settings
 
     from .eval_all import _vector_cache
 
-    embedder = _vector_cache(Settings(_env_file=None).make_engine().embedder, False)
+    embedder = _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
     started = time.perf_counter()
     result: dict = {"model": embedder.name, "fusion": {}, "abstention": {}}
     with tempfile.TemporaryDirectory(prefix="newsdesk-fit-") as tmp:

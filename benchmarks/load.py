@@ -1,6 +1,6 @@
 """Item 6: 50 concurrent questions through the bot's async path while a reindex runs.
 
-The path is the bot's own: `NewsdeskBot.offload` (its query pool for questions, its writer pool for the
+The path is the bot's own: `NewsdeskBot.jobs.offload` (its query pool for questions, its writer pool for the
 reindex) with the switch interval its setup_hook sets. It measures the bot: when bot.client cannot be
 imported, the benchmark fails (no stand-in path is measured instead). The index is item 3's (about 10k
 Wikinews passages) plus, as articles of their own, the paragraphs that hold the answers of the 50 questions
@@ -80,6 +80,7 @@ async def _phase(offload, engine, qs: list[dict], reindex=None) -> dict:
 
 
 def run(emb, quick: bool, state: dict) -> list[Result]:
+    from bot.compose import build_options, search_config
     from index.engine import Engine
 
     try:  # the bot's own path, or nothing: this benchmark measures the bot
@@ -97,7 +98,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
     qs = questions(25)
     paragraph_files(folder / "answers", gold_paragraphs(qs))
     settings = newsdesk_settings(root)
-    engine = Engine(root, emb, settings.search_config(), settings.build_options())
+    engine = Engine(root, emb, search_config(settings), build_options(settings))
     engine.reindex([folder])  # the answers' paragraphs join the index (and a fresh index is built)
     engine.warm_up()
     news = sorted(p for p in folder.rglob("*.txt") if "answers" not in p.parts)
@@ -112,8 +113,8 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
         interval = sys.getswitchinterval()
         sys.setswitchinterval(0.001)  # as NewsdeskBot.setup_hook does
         try:
-            base = await _phase(bot.offload, engine, qs)
-            loaded = await _phase(bot.offload, engine, qs, reindex=lambda: engine.reindex([folder]))
+            base = await _phase(bot.jobs.offload, engine, qs)
+            loaded = await _phase(bot.jobs.offload, engine, qs, reindex=lambda: engine.reindex([folder]))
         finally:
             sys.setswitchinterval(interval)
         return base, loaded
@@ -136,7 +137,7 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
                       "; ".join(f"{e.__class__.__name__}: {e}"[:80] for e in (base["errors"] + loaded["errors"])[:2])),
         target_result(f"load: {n} concurrent questions during a reindex, answered with the expected quote",
                       loaded["answered"], "questions", ">=", base["answered"], base["answered"],
-                      "path: NewsdeskBot.offload; target: as many as with no reindex (baseline column)"),
+                      "path: NewsdeskBot.jobs.offload; target: as many as with no reindex (baseline column)"),
         floor_result(f"load: {n} concurrent questions, no reindex, answered with the expected quote",
                      base["answered"] / n, model_key(emb), parts,
                      f"{base['answered']}/{n}; the index: Wikinews plus the answers' paragraphs"),

@@ -82,6 +82,7 @@ def torch_counterpart(emb):
 
 def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCache]:
     """Index the articles with `emb` (vectors cached), ask every question; the answer_stats figures."""
+    from bot.compose import build_options, search_config
     from index.build.reindex import reindex_articles
     from index.engine import Engine
     from index.store.folder import IndexDir
@@ -90,11 +91,11 @@ def measure(emb, articles, texts, qs, origin, settings) -> tuple[dict, VectorCac
     cache.fill(texts)
     cache.fill([q["question"] for q in qs], "q")
     wrapped = cached_embedder(emb, cache, cache_queries=True)
-    build = replace(settings.build_options(), whole_articles=True, max_removal_share=1.0)
+    build = replace(build_options(settings), whole_articles=True, max_removal_share=1.0)
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-q-") as tmp:
         root = Path(tmp) / "index"
         reindex_articles(IndexDir(root), articles, wrapped, build, force=True)
-        engine = Engine(root, wrapped, settings.search_config(), build)
+        engine = Engine(root, wrapped, search_config(settings), build)
         keys = article_keys(engine)
         answers = [engine.ask(q["question"]) for q in qs]
         engine.snapshot.close()

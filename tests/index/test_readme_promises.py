@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 
+from bot.compose import make_engine
 from bot.settings import Settings
 from index.errors import NewsdeskError
 from index.sources.feeds import FetchPolicy, refresh_feeds
@@ -48,7 +49,7 @@ def test_feeds_are_fetched_with_bounded_concurrency(site, tmp_path, monkeypatch,
 def _backend_onnx(monkeypatch, tmp_path):
     monkeypatch.setenv("NEWSDESK_BACKEND", "onnx")
     monkeypatch.setenv("NEWSDESK_MODEL_CACHE", str(tmp_path / "models"))  # the ONNX export goes here
-    return Settings(_env_file=None).make_engine().embedder
+    return make_engine(Settings(_env_file=None)).embedder
 
 
 @pytest.mark.slow

@@ -66,7 +66,7 @@ def test_a_damaged_index_is_rebuilt_by_reindex(fake_engine, articles_dir, name, 
     target = (fake_engine.dir.current_path() if name in VERSION_FILES else broken) / name
     _damage(target, how)
     if not (name == "deleted.npy" and how == "missing"):  # no article is hidden: nothing is lost without it
-        with pytest.raises(IndexCorrupt, match="reindex --force"):
+        with pytest.raises(IndexCorrupt, match="cannot be read"):
             Engine(fake_engine.dir.root, HashingEmbedder()).ask(QUESTION)
 
     s = Engine(fake_engine.dir.root, HashingEmbedder()).reindex([articles_dir], force=force)
@@ -337,7 +337,7 @@ def test_a_current_that_is_not_a_link_is_reported_and_repaired_by_force(fake_eng
     else:
         (root / "current").mkdir()
     engine = Engine(root, HashingEmbedder())
-    with pytest.raises(IndexCorrupt, match=f"current is a {kind}, not a link to a version.*reindex --force"):
+    with pytest.raises(IndexCorrupt, match=f"current is a {kind}, not a link to a version"):
         engine.ask(QUESTION)
     with pytest.raises(IndexCorrupt, match="not a link to a version"):
         engine.reindex([articles_dir])
