@@ -42,7 +42,8 @@ FEATURES = {
 
 
 def _engine(root: Path, embedder, **overrides):
-    from index.engine import Engine, SearchConfig
+    from index.answer.config import SearchConfig
+    from index.engine import Engine
 
     return Engine(root, embedder, SearchConfig(**overrides))
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.answer.fuse import dense_only, lexical_only, rrf
+from index.answer.pipeline import Pipeline
 from index.build.reindex import reindex_articles
 from index.embedding import CachedEmbedder
 from index.engine import Engine
@@ -159,14 +161,9 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
     }
 
 
-# One stage swapped each: the ranking is BM25 alone, the dense score alone, or reciprocal rank fusion; none of
-# them lets the dense score stand in for shared words across languages, and none embeds sentences.
-_PLAIN = {"multilingual": False, "sentence_dense": 0.0}
-BASELINES = {
-    "bm25": {"dense_weight": {"*": 0.0}, **_PLAIN},
-    "dense": {"dense_weight": {"*": 1.0}, **_PLAIN},
-    "rrf": {"fusion": "rrf", **_PLAIN},
-}
+# One stage swapped each (index/answer/fuse.py): the ranking is BM25 alone, the dense score alone, or reciprocal
+# rank fusion; none of them lets the dense score stand in for shared words across languages.
+BASELINES = {"bm25": Pipeline(fuse=lexical_only), "dense": Pipeline(fuse=dense_only), "rrf": Pipeline(fuse=rrf)}
 
 
 def run_eval(passages: Path, questions: Path, engine: Engine, *, limit: int | None = None, baselines: bool = False,
@@ -213,10 +210,9 @@ def run_eval_sets(passages: Path, question_files: Sequence[Path], engine: Engine
                           index_seconds=round(build_s, 2), query_embedding_ms=single)  # fmt: skip
             if baselines:
                 report["baselines"] = {}
-                for name, overrides in BASELINES.items():
-                    cfg = replace(engine.config, **overrides)
-                    report["baselines"][name] = evaluate(Engine(root, embedder, cfg, build), qs, key_of, doc_of,
-                                                         progress, fixed=False)  # fmt: skip
+                for name, pipeline in BASELINES.items():
+                    baseline = Engine(root, embedder, engine.config, build, pipeline=pipeline)
+                    report["baselines"][name] = evaluate(baseline, qs, key_of, doc_of, progress, fixed=False)
             reports.append(report)
     return reports
 

@@ -1,12 +1,14 @@
-"""Every number fitted on evaluation data, in one place, per embedding model (a profile).
+"""Every tuned number of the answer pipeline, in one place, with where it was measured.
 
-A number fitted with one model's cosines means nothing for another: the dense weight in the fusion, the
-abstention model and its threshold, the re-ranking weights. Profiles are keyed by the model of the embedder's
-identity (index/embedding.py `identity_of`); a model without a profile gets DEFAULT and a warning, and should
-be measured with `newsdesk eval` on a dev set before it is trusted to abstain.
+Two blocks. First the numbers fitted on evaluation data with one embedding model, kept per model in a
+`Profile`: a number fitted with one model's cosines means nothing for another (the dense weight in the
+fusion, the abstention model and its threshold, the re-ranking weights). Profiles are keyed by the model of
+the embedder's identity (index/embedding `identity_of`); a model without a profile gets DEFAULT and a warning,
+and should be measured with `newsdesk eval` on a dev set before it is trusted to abstain. Then, below the
+profiles, the numbers that hold for every model: set by hand or measured once, each with its source.
 
-Each profile says where its numbers were measured. Dev sets only: piaf.dev, piaf_abstain, xquad_en,
-squad2_dev (docs/quality.md); piaf.test is for the report, never for fitting.
+Dev sets only: piaf.dev, piaf_abstain, xquad_en, squad2_dev (docs/quality.md); piaf.test is for the report,
+never for fitting.
 """
 
 from __future__ import annotations
@@ -15,11 +17,6 @@ import logging
 from dataclasses import dataclass, field, replace
 
 log = logging.getLogger(__name__)
-
-RRF_K = 60  # reciprocal rank fusion's usual constant (Cormack et al. 2009); an evaluation baseline only
-# The BM25 parameters the abstention features are read with (the usual ones), whatever the ranking uses.
-CALIBRATION_K1 = 1.2
-CALIBRATION_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class Profile:
     # Weight of the (min-max normalized) dense score in the fusion, per question language; BM25 gets the
     # rest. "*" is any other language.
     dense_weight: dict
-    # Logistic model of the abstention features (index/engine.py `_evidence`), per question language; "x"
+    # Logistic model of the abstention features (index/answer/evidence.py), per question language; "x"
     # is used when the best passage is in another language than the question (lexical features say nothing).
     confidence_weights: dict
     min_confidence: float
@@ -131,3 +128,38 @@ def profile_for(identity: dict) -> Profile:
                         "(measure them with `newsdesk eval`)", model)  # fmt: skip
         return DEFAULT
     return found
+
+
+# --- The same for every model: set by hand or measured once ---------------------------------------------------
+
+# BM25 as the abstention features read it: the usual k1 / b (Robertson's; bm25s' and Lucene's defaults), which
+# the logistic models above were fitted with, whatever a profile's ranking uses (its bm25_k1 / bm25_b).
+CALIBRATION_K1 = 1.2
+CALIBRATION_B = 0.75
+RRF_K = 60  # reciprocal rank fusion's usual constant (Cormack et al. 2009); an evaluation baseline only
+
+CANDIDATES = 100  # dense and BM25 candidates each (set by hand: docs/quality.md, "What the engine does" 2)
+RERANK_DEPTH = 20  # passages re-ranked by their best sentence (docs/quality.md: 15 / 20 / 30 / 50 identical)
+# Added to the fused score of passages dated in the range a question names ("en mai 2025"); set by hand, a
+# no-op on the evaluation sets, whose passages have no dates (docs/quality.md, "What the engine does" 6).
+DATE_BOOST = 0.1
+DUPLICATE_OVERLAP = 0.8  # share of a quote's words found in a kept quote that makes it a repeat (set by hand)
+# Re-ranking a passage in another language than the question (multilingual profiles): words cannot be expected
+# there, so this flat credit stands in for them beside its best sentence's score; the same for every such
+# passage, so among them the words still decide (make eval on the XQuAD pairs: ranking them by the dense score
+# alone lost 1.3 to 1.9 points of R@1 against dense + word re-ranking; half credit for words, 0.5 to 1.0).
+CROSS_SENTENCE_CREDIT = 0.5
+
+# Quotes (index/answer/quotes.py; docs/quality.md, "What was tried").
+MAX_QUOTE_WORDS = 75  # a quote grows to neighbouring sentences while it stays under this (60 -> 75: quote@1 +3)
+MAX_QUOTE_SENTENCES = 3  # (4 sentences at 75 words: +1.4 quote@1, but past "readable")
+# Credit for a question word found only by its prefix ("exiler" in "exila"): gold-passage quote hit +0.4 to +1.0.
+PREFIX_MATCH = 0.5
+# Answer-type cues added to a sentence's score when the question asks for that kind of answer and the sentence
+# holds one (a number for "combien", a date for "quand", a name for "qui"); set by hand with the cues.
+NUMBER_CUE = 0.15
+DATE_CUE = 0.2
+NAME_CUE = 0.05
+# A lead sentence states the story's main facts: each later sentence (up to the fifth) loses this much.
+LATER_SENTENCE = 0.01
+LATER_SENTENCES_COUNTED = 5

@@ -1,80 +1,39 @@
-"""Choose the sentence(s) of a passage that best answer a question, verify them verbatim, mark the terms."""
+"""Choose the sentence(s) of a passage that best answer a question, verify them verbatim, mark the terms.
+
+Also the last stage of an answer: which of the ranked passages' quotes are shown (no repeats, none much weaker
+than the first), and, across languages, quotes chosen by meaning.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from functools import lru_cache
 
-from index.lang.analyzer import analyze_spans, stem_prefixes, term_set
+import numpy as np
+
+from index.answer.fuse import Candidate
+from index.answer.question import QuestionTerms
+from index.embedding import Embedder
+from index.lang.analyzer import analyze_spans, term_set
+from index.lang.cues import HOLDS_DATE as _HAS_DATE
+from index.lang.cues import HOLDS_NUMBER as _HAS_NUMBER
 from index.records import ArticleRef, Passage, Quote
+from index.store.base import Store
 from index.text.normalize import fold
+from index.tuning import (
+    DATE_CUE,
+    LATER_SENTENCE,
+    LATER_SENTENCES_COUNTED,
+    MAX_QUOTE_SENTENCES,
+    MAX_QUOTE_WORDS,
+    NAME_CUE,
+    NUMBER_CUE,
+)
 
-MAX_QUOTE_WORDS = 75  # a quote grows to neighbouring sentences while it stays under this
-MAX_QUOTE_SENTENCES = 3
-PREFIX_MATCH = 0.5  # credit for a question word found only by its prefix ("exiler" in "exila")
-
-# Answer-type cues: what kind of words a sentence needs to answer this kind of question.
-_NUMBER_Q = re.compile(r"\b(combien|how (many|much)|quel(le)?s? (est|sont|etait|était) (le|la|les) (nombre|montant|"
-                       r"prix|taux|population|pourcentage|somme)|what (percentage|number|amount))\b")  # fmt: skip
-_DATE_Q = re.compile(r"\b(quand|when|en quelle annee|quelle annee|quelle date|what year|which year|what date|"
-                     r"in what year|depuis quand|a quelle (date|epoque|periode))\b")  # fmt: skip
-_WHO_Q = re.compile(r"\b(qui|who|whom|whose|par qui|by whom)\b")
-_WHERE_Q = re.compile(r"\b(ou|where|dans quel(le)? (pays|ville|region))\b")
-_HAS_NUMBER = re.compile(r"\d|\b(milliers?|millions?|milliards?|billions?|thousands?|hundreds?|dozens?|douzaines?|"
-                         r"centaines?|dizaines?|trillions?)\b", re.IGNORECASE)
-_HAS_DATE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
-                       r"octobre|novembre|decembre|january|february|march|april|may|june|july|august|september|"
-                       r"october|november|december)\b")  # fmt: skip
-_NAME_WORD = re.compile(r"(?<!^)(?<![.!?¿¡] )\b[A-ZÀ-Þ][\w-]*")
 _HAS_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-zà-ÿ]+")
-
-
-@dataclass(frozen=True)
-class QuestionTerms:
-    """The question's stems with their weights (idf), and the kind of answer it expects.
-
-    `prefixes` maps each stem to the prefix term of the question word it came from (see analyzer.analyze).
-    """
-
-    weights: Mapping[str, float]
-    wants_number: bool = False
-    wants_date: bool = False
-    wants_name: bool = False
-    wants_place: bool = False
-    prefixes: Mapping[str, str] = field(default_factory=dict)
-    names: frozenset[str] = frozenset()  # stems of the capitalised words inside the question (names)
-
-    @property
-    def total(self) -> float:
-        return sum(self.weights.values()) or 1.0
-
-    def matched(self, present: frozenset[str] | set[str]) -> dict[str, float]:
-        """Per stem found in `present` (a term_set): 1 for the stem itself, PREFIX_MATCH for its prefix only."""
-        out = {}
-        for s in self.weights:
-            if s in present:
-                out[s] = 1.0
-            elif self.prefixes.get(s) in present:
-                out[s] = PREFIX_MATCH
-        return out
-
-
-def question_terms(question: str, lang: str, idf: Mapping[str, float] | None = None) -> QuestionTerms:
-    prefixes: dict[str, str] = {}
-    for stem, prefix in stem_prefixes(question, lang):
-        prefixes.setdefault(stem, prefix)
-    q = fold(question)
-    return QuestionTerms(
-        weights={s: (idf or {}).get(s, 1.0) for s in prefixes},
-        wants_number=bool(_NUMBER_Q.search(q)),
-        wants_date=bool(_DATE_Q.search(q)),
-        wants_name=bool(_WHO_Q.search(q)),
-        wants_place=bool(_WHERE_Q.search(q)),
-        prefixes=prefixes,
-        names=frozenset(t for w in _NAME_WORD.findall(question) for t, _ in stem_prefixes(w, lang)),
-    )
 
 
 def _sentence_score(terms: QuestionTerms, present: frozenset[str], local: Mapping[str, float], text: str,
@@ -82,13 +41,12 @@ def _sentence_score(terms: QuestionTerms, present: frozenset[str], local: Mappin
     found = terms.matched(present)
     score = sum(terms.weights[s] * local[s] * m for s, m in found.items()) / terms.total
     if terms.wants_number and _HAS_NUMBER.search(text):
-        score += 0.15
+        score += NUMBER_CUE
     if terms.wants_date and _HAS_DATE.search(fold(text)):
-        score += 0.2
+        score += DATE_CUE
     if terms.wants_name and _HAS_NAME.search(text):
-        score += 0.05
-    # A lead sentence states the story's main facts; later ones are a little less likely to answer.
-    return score - 0.01 * min(index, 5)
+        score += NAME_CUE
+    return score - LATER_SENTENCE * min(index, LATER_SENTENCES_COUNTED)
 
 
 def choose_quote(
@@ -159,3 +117,74 @@ def highlight_spans(terms: QuestionTerms, text: str, lang: str | None) -> tuple[
     prefixes = set(terms.prefixes.values())
     return tuple((s, e) for s, e, t, p in analyze_spans(text, lang, prefixes=True)
                  if t in terms.weights or p in prefixes)  # fmt: skip
+
+
+def pick_quotes(ranked: Sequence[Candidate], chosen: Mapping[int, Quote | None], final: Mapping[int, float],
+                passages: Mapping[int, Passage], terms: QuestionTerms, *, limit: int, min_relative: float,
+                overlap: float) -> list[Quote]:  # fmt: skip
+    """The quotes to show, best first: no repeat of a kept one, none under `min_relative` times the first.
+
+    Each carries its passage's re-ranked score and its highlights.
+    """
+    quotes: list[Quote] = []
+    for cand in ranked:
+        quote = chosen.get(cand.pid)
+        if quote is None or is_duplicate(quote, quotes, overlap):
+            continue
+        if quotes and final[cand.pid] < min_relative * quotes[0].score:
+            break  # the rest is much weaker than the best: related at most, not an answer
+        quote = with_highlights(terms, quote, passages[cand.pid].lang)
+        quotes.append(replace(quote, score=final[cand.pid]))
+        if len(quotes) >= limit:
+            break
+    return quotes
+
+
+def is_duplicate(quote: Quote, kept: Sequence[Quote], overlap: float) -> bool:
+    """True when `quote` says what a kept quote already says (the same story twice, overlapping windows)."""
+    words = _word_set(quote.text)
+    for other in kept:
+        if other.article.id == quote.article.id and not (quote.end <= other.start or quote.start >= other.end):
+            return True
+        theirs = _word_set(other.text)
+        if words and theirs and len(words & theirs) / min(len(words), len(theirs)) >= overlap:
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split())
+
+
+def requote_across_languages(store: Store, embedder: Embedder, terms: QuestionTerms, cands: Sequence[Candidate],
+                             passages: Mapping[int, Passage], chosen: Mapping[int, Quote | None],
+                             qvec: np.ndarray | None, weight: float) -> dict[int, Quote]:  # fmt: skip
+    """Quotes of the passages in another language than the question, chosen by meaning, not shared words.
+
+    Their sentences share no words with the question, so the word-based choice falls back to the first
+    sentence. The sentences of these passages (the first `k` only: the cost is about one passage's embedding)
+    are embedded in one batch and their cosine with the question, times `weight`, leads the choice.
+    """
+    todo = [c for c in cands if c.cross and c.pid in passages and c.pid in chosen]
+    if not todo or qvec is None or weight <= 0:
+        return {}
+    spans = []
+    for cand in todo:
+        p = passages[cand.pid]
+        text = store.article_text(p.article_id)
+        spans.append((cand, p, text, [text[a:b] for a, b in p.sentences]))
+    flat = [t for *_, sents in spans for t in sents]
+    if not flat:
+        return {}
+    sims = embedder.encode_documents(flat) @ qvec[0]
+    out = {}
+    i = 0
+    for cand, p, text, sents in spans:
+        part = sims[i : i + len(sents)]
+        i += len(sents)
+        quote, _ = choose_quote(terms, p, text, store.articles[p.article_id], cand.fused, highlight=False,
+                                similarity=part, similarity_weight=weight)  # fmt: skip
+        if quote is not None:
+            out[cand.pid] = quote
+    return out

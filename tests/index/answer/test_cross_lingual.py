@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from index.answer.config import SearchConfig
 from index.build.reindex import reindex_articles
-from index.engine import Engine, SearchConfig
+from index.engine import Engine
 from index.ingest.articles import make_article
 from index.tuning import DEFAULT, PROFILES
 from tests.fakes import BilingualEmbedder

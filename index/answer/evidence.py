@@ -1,0 +1,64 @@
+"""What the abstention decision looks at: how well the best passage covers the question, and how clearly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from index.answer.fuse import Candidate
+from index.answer.question import Question, QuestionTerms, numbers_in
+from index.lang.analyzer import term_set
+from index.records import Passage
+from index.store.base import Store
+from index.tuning import CALIBRATION_B, CALIBRATION_K1
+
+
+def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Sequence[Candidate],
+             final: Mapping[int, float], passages: Mapping[int, Passage], *, k1: float,
+             b: float) -> dict[str, float] | None:  # fmt: skip
+    """The abstention features of the best of `ranked`; None when it has no passage or the question no terms.
+
+    All features are in about 0..1 whatever the index size: idf-weighted coverage of the question's stems
+    by the passage (and with idf squared, which favours rare words) and by its best sentence, the dense
+    cosine, the BM25 score as a share of the most the question could score, the lead over the next
+    passage, the shares of the question's names and numbers found, the weight of the most important
+    question word left unmatched, and the share of the question's weight no indexed passage contains.
+    `k1` and `b` are the ranking's BM25 parameters (which terms the index holds does not depend on them).
+    """
+    best = ranked[0]
+    p = passages.get(best.pid)
+    if p is None or not terms.weights:
+        return None
+    weights = terms.weights
+    found = terms.matched(term_set(f"{store.articles[p.article_id].title}\n{p.text}", p.lang))
+    text = store.article_text(p.article_id)
+    best_sentence = max((terms.matched(term_set(text[start:end], p.lang)) for start, end in p.sentences),
+                        key=lambda m: sum(weights[s] * v for s, v in m.items()), default={})  # fmt: skip
+    unmatched = [w for s, w in weights.items() if s not in found]
+    squared = {s: w * w for s, w in weights.items()}
+    corpus = store.terms(k1, b)
+    unknown = sum(w for s, w in weights.items() if s not in corpus and terms.prefixes.get(s) not in corpus)
+    names = [s for s in terms.names if s in weights]
+    second = next((final[c.pid] for c in ranked[1:] if c.pid in final), 0.0)
+    top = final.get(best.pid, best.fused)
+    numbers = question.numbers
+    return {
+        "coverage": sum(weights[s] * m for s, m in found.items()) / terms.total,
+        "coverage_rare": sum(squared[s] * m for s, m in found.items()) / (sum(squared.values()) or 1.0),
+        "dense": best.dense,
+        "lexical": _lexical_share(store, question, best.pid),
+        "margin": min(max(top - second, 0.0), 1.0),
+        "names": sum(found.get(s, 0.0) for s in names) / len(names) if names else 1.0,
+        "unknown": unknown / terms.total,
+        "max_unmatched": max(unmatched, default=0.0) / terms.total,
+        "numbers": len(numbers & numbers_in(p.text)) / len(numbers) if numbers else 1.0,
+        "sentence_coverage": sum(weights[s] * v for s, v in best_sentence.items()) / terms.total,
+    }
+
+
+def _lexical_share(store: Store, question: Question, pid: int) -> float:
+    """The passage's BM25 score as a share of the most the question could score, as the abstention models were
+    fitted with it (CALIBRATION_K1 / CALIBRATION_B), whatever ranks."""
+    calibration = store.terms(CALIBRATION_K1, CALIBRATION_B)
+    score = store.lexical_scores(question.analyzed, [pid], k1=CALIBRATION_K1, b=CALIBRATION_B)[pid]
+    ceiling = (CALIBRATION_K1 + 1) * sum(calibration.idf(t) for t in question.analyzed)  # the most each term scores
+    return score / ceiling if ceiling > 0 else 0.0
