@@ -138,17 +138,17 @@ class Snapshot:
                     seg.close()
             raise IndexCorrupt(str(path), str(exc)[:200]) from exc
         self.articles: Mapping[int, ArticleRef] = ArticleTable(self)
-        self._bm25: dict[tuple[float, float], Bm25] = {}
+        self._scorers: dict[tuple[float, float], Bm25] = {}
 
     def _arrange(self) -> None:
         segs = self.segments
-        self.offsets = np.cumsum([0] + [len(s.rows) for s in segs])
-        self.rows = np.concatenate([s.rows for s in segs]) if segs else np.zeros(0, np.int64)
-        self.row_article = np.concatenate([s.row_article for s in segs]) if segs else np.zeros(0, np.int64)
+        self._offsets = np.cumsum([0] + [len(s.rows) for s in segs])
+        self._rows = np.concatenate([s.rows for s in segs]) if segs else np.zeros(0, np.int64)
+        self._row_article = np.concatenate([s.row_article for s in segs]) if segs else np.zeros(0, np.int64)
         if self.hidden_articles:
-            self.live = (~np.isin(self.row_article, list(self.hidden_articles))).astype(np.float32)
+            self._live = (~np.isin(self._row_article, list(self.hidden_articles))).astype(np.float32)
         else:
-            self.live = None  # every row is live
+            self._live = None  # every row is live
         # Per segment, the passage ids of hidden articles: what a search with no filter leaves out.
         self._hidden_rows: list[np.ndarray] = [
             s.rows[np.isin(s.row_article, list(self.hidden_articles))] if self.hidden_articles else s.rows[:0]
@@ -158,14 +158,14 @@ class Snapshot:
     @property
     def size(self) -> int:
         """Rows, hidden ones included (the length of every per-row array)."""
-        return len(self.rows)
+        return len(self._rows)
 
     def segment_of_article(self, article_id: int) -> Segment | None:
         if article_id in self.hidden_articles:
             return None
         return next((s for s in self.segments if s.has_article(article_id)), None)
 
-    def rows_of(self, pids: Sequence[int]) -> np.ndarray:
+    def _rows_of(self, pids: Sequence[int]) -> np.ndarray:
         """Row of each passage id (-1 where there is none). Each segment's rows are sorted by passage id."""
         pids = np.asarray(pids, dtype=np.int64)
         out = np.full(len(pids), -1, dtype=np.int64)
@@ -174,46 +174,46 @@ class Snapshot:
                 continue
             at = np.minimum(np.searchsorted(seg.rows, pids), len(seg.rows) - 1)
             hit = seg.rows[at] == pids
-            out[hit] = at[hit] + self.offsets[i]
+            out[hit] = at[hit] + self._offsets[i]
         return out
 
     def _by_segment(self, pids: Sequence[int]) -> dict[int, list[int]]:
         """Positions in `pids` grouped by the segment holding each passage (unknown ids left out)."""
-        rows = self.rows_of(pids)
-        segs = np.searchsorted(self.offsets, rows, side="right") - 1
+        rows = self._rows_of(pids)
+        segs = np.searchsorted(self._offsets, rows, side="right") - 1
         out: dict[int, list[int]] = {}
         for j, (row, seg) in enumerate(zip(rows.tolist(), segs.tolist(), strict=True)):
             if row >= 0:
                 out.setdefault(seg, []).append(j)
         return out
 
-    def weights(self, allowed_articles: Iterable[int] | None = None) -> np.ndarray | None:
+    def _weights(self, allowed_articles: Iterable[int] | None = None) -> np.ndarray | None:
         """Per-row 0/1 weights: live rows, of `allowed_articles` when given; None when every row counts."""
         if allowed_articles is None:
-            return self.live
-        mask = np.isin(self.row_article, list(allowed_articles)).astype(np.float32)
-        return mask if self.live is None else mask * self.live
+            return self._live
+        mask = np.isin(self._row_article, list(allowed_articles)).astype(np.float32)
+        return mask if self._live is None else mask * self._live
 
-    def bm25(self, k1: float = K1, b: float = B) -> Bm25:
+    def _bm25(self, k1: float = K1, b: float = B) -> Bm25:
         """The BM25 scorer over every segment (built on first use per parameter pair, then kept)."""
-        scorer = self._bm25.get((k1, b))
+        scorer = self._scorers.get((k1, b))
         if scorer is None:
-            scorer = self._bm25[(k1, b)] = Bm25([s.postings for s in self.segments], k1, b)
+            scorer = self._scorers[(k1, b)] = Bm25([s.postings for s in self.segments], k1, b)
         return scorer
 
-    def dense_search(self, qvec: np.ndarray, k: int, weights: np.ndarray | None) -> dict[int, float]:
+    def _dense_search(self, qvec: np.ndarray, k: int, weights: np.ndarray | None) -> dict[int, float]:
         """Inner products of the `k` nearest live passages (allowed by `weights`), by passage id.
 
-        With no filter (`weights` is None or `self.weights()`), only the few hidden passages of a segment are
+        With no filter (`weights` is None or `self._weights()`), only the few hidden passages of a segment are
         left out; a filter names the passages it allows.
         """
         hits: list[tuple[float, int]] = []
         for i, seg in enumerate(self.segments):
-            lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+            lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
             if hi == lo:
                 continue
             only = without = None
-            if weights is None or weights is self.live:
+            if weights is None or weights is self._live:
                 if len(self._hidden_rows[i]) == hi - lo:
                     continue
                 without = self._hidden_rows[i]
@@ -237,38 +237,38 @@ class Snapshot:
         exclude = list(exclude)
         if articles is None and not exclude:
             return None
-        mask = self.weights(articles)
+        mask = self._weights(articles)
         if exclude:
             mask = np.ones(self.size, dtype=np.float32) if mask is None else mask.copy()
-            mask[np.isin(self.row_article, np.asarray(exclude, dtype=np.int64))] = 0
+            mask[np.isin(self._row_article, np.asarray(exclude, dtype=np.int64))] = 0
         return Selection(mask)
 
     def dense(self, qvec: np.ndarray, k: int, within: Selection | None = None) -> dict[int, float]:
         """Passage id -> inner product with `qvec` of the `k` nearest passages of `within`."""
         if within is not None and within.empty:
             return {}
-        return self.dense_search(qvec, k, self.live if within is None else within.mask)
+        return self._dense_search(qvec, k, self._live if within is None else within.mask)
 
     def similarity(self, qvec: np.ndarray, pids: Sequence[int]) -> dict[int, float]:
         """Passage id -> inner product with `qvec`, for the given passages (vectors read back)."""
         pids = [int(p) for p in pids]
         if not pids:
             return {}
-        return dict(zip(pids, (self.reconstruct(pids) @ qvec[0]).tolist(), strict=True))
+        return dict(zip(pids, (self._vectors(pids) @ qvec[0]).tolist(), strict=True))
 
     def lexical(self, terms: Sequence[str], k: int, within: Selection | None = None, *, k1: float = K1,
                 b: float = B, also: Sequence[int] = ()) -> dict[int, float]:  # fmt: skip
         """Passage id -> BM25 score: the `k` best passages of `within` with a positive score, and `also`."""
         n = self.size
-        bm25 = self.bm25(k1, b)
+        bm25 = self._bm25(k1, b)
         known = [t for t in terms if t in bm25]
         if not n or not known:
             return dict.fromkeys((int(p) for p in also), 0.0)
-        mask = self.live if within is None else within.mask
+        mask = self._live if within is None else within.mask
         scores = bm25.scores(known, mask)
         top = np.argpartition(-scores, min(k, n - 1))[:k] if n > k else np.arange(n)
-        out = {int(self.rows[r]): float(scores[r]) for r in top if scores[r] > 0}
-        rows = self.rows_of(list(also))
+        out = {int(self._rows[r]): float(scores[r]) for r in top if scores[r] > 0}
+        rows = self._rows_of(list(also))
         for p, r in zip(also, rows.tolist(), strict=True):
             out.setdefault(int(p), float(scores[r]) if r >= 0 else 0.0)
         return out
@@ -276,9 +276,9 @@ class Snapshot:
     def lexical_scores(self, terms: Sequence[str], pids: Sequence[int], *, k1: float = K1,
                        b: float = B) -> dict[int, float]:  # fmt: skip
         """Passage id -> BM25 score of a few passages (no pass over the corpus)."""
-        bm25 = self.bm25(k1, b)
+        bm25 = self._bm25(k1, b)
         known = [t for t in terms if t in bm25]
-        rows = self.rows_of(list(pids))
+        rows = self._rows_of(list(pids))
         ok = [(int(p), int(r)) for p, r in zip(pids, rows.tolist(), strict=True) if r >= 0]
         if not known or not ok:
             return dict.fromkeys((int(p) for p in pids), 0.0)
@@ -287,15 +287,15 @@ class Snapshot:
 
     def terms(self, k1: float = K1, b: float = B) -> Bm25:
         """The corpus' term statistics (`t in terms`, `terms.idf(t)`), as BM25 with these parameters sees them."""
-        return self.bm25(k1, b)
+        return self._bm25(k1, b)
 
     def article_of(self, pids: Iterable[int]) -> dict[int, int]:
         """Passage id -> article id."""
         pids = [int(p) for p in pids]
-        rows = self.rows_of(pids)
-        return {p: int(self.row_article[r]) for p, r in zip(pids, rows.tolist(), strict=True) if r >= 0}
+        rows = self._rows_of(pids)
+        return {p: int(self._row_article[r]) for p, r in zip(pids, rows.tolist(), strict=True) if r >= 0}
 
-    def reconstruct(self, pids: Sequence[int]) -> np.ndarray:
+    def _vectors(self, pids: Sequence[int]) -> np.ndarray:
         """The vectors of passages `pids`, in that order."""
         out = np.zeros((len(pids), self.manifest.dimension), dtype=np.float32)
         for i, js in self._by_segment(pids).items():

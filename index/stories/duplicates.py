@@ -5,7 +5,7 @@ neighbourhood, while two copies of one dispatch share whole runs of words. Each 
 its word 4-grams (folded: accents, case and punctuation do not count); two articles are near-duplicates when
 the smaller set has at least half of its 4-grams in the other. Measured on samples/articles: the two copies
 of the 6 March 2025 Ariane 6 dispatch share 0.86 of their 4-grams; every other pair of the 20 articles, the
-other Ariane 6 follow-ups included, at most 0.02 (tests/test_timeline.py checks both).
+other Ariane 6 follow-ups included, at most 0.02 (tests/index/stories/test_timeline.py checks both).
 """
 
 from __future__ import annotations

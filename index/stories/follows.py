@@ -9,8 +9,8 @@ bar, are matches. A new article thus competes with what the topic does not match
 story's best article as a quote of the same answer. Judged alone, with no other passage beside it, a new
 article has a lead over the next passage (one of the features the confidence reads) as large as its whole
 score, whatever it says: unrelated articles passed the bar that way, and do without the story's best article
-beside them (measured: tests/test_follow_matching.py). Leaving the story in instead lets a long one take
-every place the answer has for quotes (tests/test_follows.py).
+beside them (measured: tests/index/stories/test_follow_matching.py). Leaving the story in instead lets a long one take
+every place the answer has for quotes (tests/index/stories/test_follows.py).
 
 A match is queued; the bot posts a follow's queued matches as one message once its cool-down has passed, so
 a burst of articles gives one alert. Matched articles become known to the follow (never alerted twice),
