@@ -435,9 +435,11 @@ def code_key(*extra: str) -> str:
 def _code_key(*extra: str) -> str:
     h = hashlib.sha1()
     # The embedder is not here: the vector cache's name (part of the key) carries its recipe.
-    for name in ("build.py", "store.py", "lexical.py", "analyzer.py", "chunking.py", "articles.py", "text.py", "lang.py"):
-        with contextlib.suppress(OSError):
-            h.update((ROOT / "index" / name).read_bytes())
+    # Every module that shapes what an index holds: the build, the store, ingestion, text and the analyzer.
+    for package in ("build", "store", "ingest", "text", "lang"):
+        for path in sorted((ROOT / "index" / package).rglob("*.py")):
+            h.update(path.relative_to(ROOT).as_posix().encode())
+            h.update(path.read_bytes())
     for e in extra:
         h.update(e.encode())
     return h.hexdigest()[:10]

@@ -51,4 +51,10 @@ class Store(Protocol):
 
     def article_text(self, article_id: int) -> str: ...
 
+    def keys(self) -> dict[str, int]:
+        """Article key -> id, for the live articles."""
+
+    def versions(self) -> dict[str, tuple[str, int]]:
+        """Article key -> (content hash, id), for the live articles."""
+
     def stats(self) -> IndexStats: ...

@@ -332,6 +332,15 @@ class Snapshot:
                     out[key] = i
         return out
 
+    def versions(self) -> dict[str, tuple[str, int]]:
+        """Article key -> (content hash, id), for the live articles: what changed since another snapshot."""
+        out = {}
+        for seg in self.segments:
+            for aid, key, digest in seg.query("SELECT id, key, content_hash FROM articles"):
+                if aid not in self.hidden_articles:
+                    out[key] = (digest, aid)
+        return out
+
     def stats(self) -> IndexStats:
         langs: dict[str, int] = {}
         for ref in self.articles.values():

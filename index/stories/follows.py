@@ -370,16 +370,6 @@ def model_of(engine) -> str:
     return json.dumps(identity_of(engine.embedder), sort_keys=True)
 
 
-def article_versions(snapshot) -> dict[str, tuple[str, int]]:
-    """Article key -> (content hash, id) of the live articles of an index snapshot."""
-    out = {}
-    for seg in snapshot.segments:
-        for aid, key, digest in seg.query("SELECT id, key, content_hash FROM articles"):
-            if aid not in snapshot.hidden_articles:
-                out[key] = (digest, aid)
-    return out
-
-
 def story_of(engine, topic: str, vector: np.ndarray) -> list[str]:
     """The keys of the articles the topic's answer quotes now, best first: what a new follow already knows."""
     answer = engine.ask(topic, k=engine.config.rerank_depth, query_vector=vector)
@@ -397,7 +387,7 @@ def check_follows(engine, store: FollowStore, now: float | None = None) -> Check
     version = snap.manifest.version
     if store.seen_version() == version:
         return CheckResult(0, 0, 0, 0.0)
-    current = article_versions(snap)
+    current = snap.versions()
     previous = store.seen()
     fresh = {key: aid for key, (digest, aid) in current.items() if previous is not None and previous.get(key) != digest}
     matches = checked = 0
