@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding.catalog import BUNDLED, ModelSource, default_cache_dir, family_prompts
+from index.embedding.catalog import BUNDLED, default_cache_dir, family_prompts
+from index.embedding.folder import FolderEmbedder
 from index.embedding.protocol import encode_in_parts
 from index.errors import EmbedderUnavailable
 from index.files import file_lock
@@ -268,7 +269,7 @@ class _OnnxEncoder:
         return out
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(FolderEmbedder):
     """A local sentence-transformers folder as int8 ONNX behind the Embedder protocol; exported on first use.
 
     Prompts as sentence-transformers would give them: the folder's declared ones, else the model family's,
@@ -278,39 +279,10 @@ class OnnxEmbedder:
     backend = "onnx"
     precision = "int8"
 
-    def __init__(
-        self,
-        model: str = BUNDLED,
-        *,
-        batch_size: int = 64,
-        query_prompt: str | None = None,
-        document_prompt: str | None = None,
-        threads: int | None = None,
-        max_seq_length: int | None = 256,
-        cache_dir: Path | str | None = None,
-        name: str | None = None,
-        weights: str | None = None,
-        prepare: Callable[[], Path] | None = None,
-    ):
-        """`cache_dir` keeps the export (default_cache_dir() when None); the rest as SentenceTransformerEmbedder."""
-        self.source = ModelSource.named(model, name, weights, prepare)
-        self.name = self.source.name
-        self.batch_size = batch_size
-        self.max_seq_length = max_seq_length
-        self._query_prompt = query_prompt
-        self._document_prompt = document_prompt
-        self._threads = threads
+    def __init__(self, model: str = BUNDLED, *, cache_dir: Path | str | None = None, **options):
+        """`cache_dir` keeps the export (default_cache_dir() when None); `options` as FolderEmbedder's."""
+        super().__init__(model, **options)
         self._cache_dir = Path(cache_dir) if cache_dir else None
-        self._encoder: _OnnxEncoder | None = None
-        self._lock = threading.Lock()
-
-    def _load(self) -> _OnnxEncoder:
-        if self._encoder is not None:
-            return self._encoder
-        with self._lock:
-            if self._encoder is None:
-                self._encoder = self._open(self.source.resolve())
-        return self._encoder
 
     def _open(self, target: str) -> _OnnxEncoder:
         """The int8 encoder of the folder `target`; EmbedderUnavailable when it cannot be had."""
@@ -333,25 +305,13 @@ class OnnxEmbedder:
         query, document = family_prompts(target, declared_query)
         query = declared_query or query
         document = declared_document if declared_document is not None else document
-        self._query_prompt = self._query_prompt if self._query_prompt is not None else query
-        self._document_prompt = self._document_prompt if self._document_prompt is not None else document
+        self._default_prompts(query, document)
         log.info("loaded embedding model %s (ONNX Runtime, int8, dimension %d)", self.name, encoder.dimension)
         return encoder
 
     @property
-    def model_path(self) -> str:
-        """The folder the model is exported from; a converted folder is made on the first call."""
-        with self._lock:
-            return self.source.resolve()
-
-    @property
     def dimension(self) -> int:
         return self._load().dimension
-
-    @property
-    def identity(self) -> dict:
-        """Model, weights (a content hash of the folder's weight files), backend, precision."""
-        return self.source.identity(self.backend, self.precision)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         encoder = self._load()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
-from index.embedding.catalog import BUNDLED, ModelSource, bundled_model_path, family_prompts
+from index.embedding.catalog import BUNDLED, bundled_model_path, family_prompts
+from index.embedding.folder import FolderEmbedder
 from index.embedding.protocol import encode_in_parts
 
 log = logging.getLogger(__name__)
@@ -18,7 +17,7 @@ log = logging.getLogger(__name__)
 BACKENDS = ("torch", "openvino")
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(FolderEmbedder):
     """A sentence-transformers model (lazy, offline-first) behind the Embedder protocol.
 
     The bundled model is loaded from the installed package's folder, so nothing is downloaded. Models that
@@ -28,42 +27,12 @@ class SentenceTransformerEmbedder:
 
     precision = "fp32"
 
-    def __init__(
-        self,
-        model: str = BUNDLED,
-        *,
-        batch_size: int = 64,
-        query_prompt: str | None = None,
-        document_prompt: str | None = None,
-        backend: str = "torch",
-        threads: int | None = None,
-        max_seq_length: int | None = 256,
-        name: str | None = None,
-        weights: str | None = None,
-        prepare: Callable[[], Path] | None = None,
-    ):
-        """`name` and `weights` override what the index records (a display name, a weights hash known without
-        reading the folder); `prepare` makes the model folder on first use (a conversion) and returns it."""
+    def __init__(self, model: str = BUNDLED, *, backend: str = "torch", **options):
+        """`options` as FolderEmbedder's (batch size, prompts, threads, max_seq_length, name, weights, prepare)."""
         if backend not in BACKENDS:
             raise ValueError(f"sentence-transformers runs backends {', '.join(BACKENDS)}, not {backend!r}")
-        self.source = ModelSource.named(model, name, weights, prepare)
-        self.name = self.source.name
+        super().__init__(model, **options)
         self.backend = backend
-        self.batch_size = batch_size
-        self.max_seq_length = max_seq_length
-        self._query_prompt = query_prompt
-        self._document_prompt = document_prompt
-        self._threads = threads
-        self._model = None
-        self._lock = threading.Lock()
-
-    def _load(self):
-        if self._model is not None:
-            return self._model
-        with self._lock:
-            if self._model is None:
-                self._model = self._open(self.source.resolve())
-        return self._model
 
     def _open(self, target: str):
         if target == str(bundled_model_path()):
@@ -82,25 +51,13 @@ class SentenceTransformerEmbedder:
             model.max_seq_length = self.max_seq_length
         # A model that declares its prompts gets them from sentence-transformers itself (prompt=None).
         query, document = family_prompts(target, (getattr(model, "prompts", {}) or {}).get("query"))
-        self._query_prompt = self._query_prompt if self._query_prompt is not None else query
-        self._document_prompt = self._document_prompt if self._document_prompt is not None else document
+        self._default_prompts(query, document)
         log.info("loaded embedding model %s (dimension %d)", self.name, model.get_embedding_dimension())
         return model
 
     @property
-    def model_path(self) -> str:
-        """The folder (or hub name) the model loads from; a converted folder is made on the first call."""
-        with self._lock:
-            return self.source.resolve()
-
-    @property
     def dimension(self) -> int:
         return int(self._load().get_embedding_dimension())
-
-    @property
-    def identity(self) -> dict:
-        """Model, weights (a content hash for a local folder, empty for a hub name), backend, precision."""
-        return self.source.identity(self.backend, self.precision)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
