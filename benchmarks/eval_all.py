@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.answer.answer_type import TYPES
 from index.embedding import CachedEmbedder
 
 from .common import (
@@ -188,6 +189,7 @@ def summary(reports: dict[str, dict], targets: list[dict], command: str, seconds
         for name, a in anchored:
             lines.append(f"| {name} | {a['n']} | {_f(a['r@5'])} | {_f(a['answered'])} | {_f(a['answered_r@5'])} | "
                          f"{_f(a['quote_hit@1'])} |")  # fmt: skip
+    lines += breakdown(reports)
     lines += ["", "| set | target | measured | verdict |", "|---|---|---|---|"]
     for t in targets:
         value = _f(t["value"]) if isinstance(t["value"], float) else str(t["value"])
@@ -196,6 +198,31 @@ def summary(reports: dict[str, dict], targets: list[dict], command: str, seconds
     misses = sum(t["pass"] is False for t in targets)
     skips = sum(bool(t.get("skipped")) for t in targets)
     lines += ["", f"**{sum(t['pass'] is True for t in targets)} pass, {misses} miss, {skips} skip.**"]
+    return lines
+
+
+def breakdown(reports: dict[str, dict]) -> list[str]:
+    """The first quote's hits per answer type (index/answer/answer_type.py), and the two abstention errors."""
+    types = [t for t in TYPES if any((r.get("by_type") or {}).get(t, {}).get("answerable") for r in reports.values())]
+    if not types:
+        return []
+    names = list(reports)
+    lines = ["", "Quote hit@1 per answer type the question asks for (answerable questions in brackets):", "",
+             "| type | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]  # fmt: skip
+    for t in types:
+        cells = []
+        for name in names:
+            b = (reports[name].get("by_type") or {}).get(t) or {}
+            cells.append(f"{_f(b['hit@1'])} ({b['answerable']})" if b.get("answerable") else "-")
+        lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    errors = [(name, r) for name, r in reports.items() if r.get("unanswerable") and r.get("errors")]
+    if errors:
+        lines += ["", "Abstention errors: unanswerable questions answered, answerable ones abstained on.", "",
+                  "| set | answered an unanswerable | abstained on an answerable |", "|---|---|---|"]
+        for name, r in errors:
+            e = r["errors"]
+            lines.append(f"| {name} | {e['answered_unanswerable']} of {r['unanswerable']} | "
+                         f"{e['abstained_answerable']} of {r['answerable']} |")  # fmt: skip
     return lines
 
 

@@ -7,12 +7,13 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from index.answer.answer_type import expected_type
 from index.answer.fuse import dense_only, lexical_only, rrf
 from index.answer.pipeline import Pipeline
 from index.build.reindex import reindex_articles
@@ -81,84 +82,135 @@ def _contains(quote: str, answers: Sequence[str]) -> bool:
     return any(" ".join(fold(normalize_text(a)).split()) in q for a in answers if a.strip())
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one question got: the figures of the report are sums over these."""
+
+    question: str
+    answers: tuple[str, ...]
+    answer_type: str  # what the question asks for (index/answer/answer_type.py)
+    pair: str  # the question's language, and "->" the gold passage's where it differs ("en->es")
+    impossible: bool
+    answered: bool
+    confidence: float
+    latency_ms: float
+    rank: int | None = None  # of the gold passage in the ranking (None: not in it, or unanswerable)
+    article_rank: int | None = None  # of the gold article among the ranking's articles
+    hit: int | None = None  # the first of the first three quotes that holds an answer (1-based)
+    quote: str | None = None  # the first quote shown (or withheld: an abstention still chose one)
+    quote_article: str | None = None  # its article's key and title
+    fixed: Mapping[str, float] = field(default_factory=dict)  # one retrieval score of the best passage
+
+
+def _outcome(engine: Engine, q: dict, key_of: Mapping[int, str], doc_of: Mapping[str, str],
+             lang_of: Mapping[str, str], fixed: bool) -> Outcome:  # fmt: skip
+    """Ask one question (and, with `fixed`, search it) and record what came back."""
+    t0 = time.perf_counter()
+    answer = engine.ask(q["question"], k=3)
+    latency = (time.perf_counter() - t0) * 1000
+    impossible = bool(q.get("is_impossible"))
+    gold = lang_of.get(q.get("passage_id") or "", answer.lang)
+    base = Outcome(question=q["question"], answers=tuple(q.get("answers") or ()),
+                   answer_type=expected_type(q["question"], answer.lang),
+                   pair=answer.lang if gold == answer.lang else f"{answer.lang}->{gold}", impossible=impossible,
+                   answered=answer.answered, confidence=answer.confidence, latency_ms=latency)  # fmt: skip
+    if fixed:
+        hits = engine.search(q["question"], k=1)
+        base = replace(base, fixed={"dense": hits[0].dense if hits else 0.0, "score": hits[0].score if hits else 0.0})
+    if impossible:
+        return base
+    ranked = [key_of[a] for a in answer.ranking]
+    docs = list(dict.fromkeys(doc_of.get(p) for p in ranked))
+    doc = q.get("doc_id") or doc_of.get(q["passage_id"])  # without doc_id, as passages: its own passage
+    quotes = list(answer.quotes) + list(answer.more)
+    first = quotes[0] if quotes else None
+    return replace(base, rank=ranked.index(q["passage_id"]) + 1 if q["passage_id"] in ranked else None,
+                   article_rank=docs.index(doc) + 1 if doc in docs else None,
+                   hit=next((i + 1 for i, x in enumerate(quotes[:3]) if _contains(x.text, base.answers)), None),
+                   quote=first.text if first else None,
+                   quote_article=f"{key_of.get(first.article.id, '?')}: {first.article.title}" if first else None)
+
+
 def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], doc_of: dict[str, str],
-             progress: bool = False, fixed: bool = True) -> dict:  # fmt: skip
+             progress: bool = False, fixed: bool = True, lang_of: Mapping[str, str] | None = None) -> dict:  # fmt: skip
     """Run every question through `engine.ask` and compute the report.
 
     With unanswerable questions in the set (and `fixed`), the abstention report also gives what a fixed
     threshold on one retrieval score of the best passage (dense cosine, fused score) would do, answering as
-    many answerable questions: the bar the confidence has to beat.
+    many answerable questions: the bar the confidence has to beat. `lang_of` (passage key -> language) names
+    the language pairs of the breakdown; without it every question counts in its own language.
     """
-    ranks: list[int | None] = []
-    art_hits1 = art_hits5 = 0
-    hit1 = hit3 = 0
-    latencies: list[float] = []
-    conf_pos: list[float] = []
-    conf_neg: list[float] = []
-    answered_pos = abstained_neg = 0
     iterator = questions
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(questions, desc="questions", leave=False)
-    threshold = engine.profile.min_confidence
-    has_negatives = fixed and any(q.get("is_impossible") for q in questions)
-    fixed_pos: dict[str, list[float]] = {"dense": [], "score": []}
-    fixed_neg: dict[str, list[float]] = {"dense": [], "score": []}
-    quote_words: list[int] = []
-    for q in iterator:
-        t0 = time.perf_counter()
-        answer = engine.ask(q["question"], k=3)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        impossible = bool(q.get("is_impossible"))
-        if has_negatives:
-            # The comparison: a fixed threshold on one retrieval score of the best passage.
-            hits = engine.search(q["question"], k=1)
-            for key in fixed_pos:
-                value = (hits[0].dense if key == "dense" else hits[0].score) if hits else 0.0
-                (fixed_neg if impossible else fixed_pos)[key].append(value)
-        if impossible:
-            conf_neg.append(answer.confidence)
-            abstained_neg += answer.confidence < threshold
-            continue
-        conf_pos.append(answer.confidence)
-        answered_pos += answer.answered
-        ranked = [key_of[a] for a in answer.ranking]
-        ranks.append(ranked.index(q["passage_id"]) + 1 if q["passage_id"] in ranked else None)
-        docs = list(dict.fromkeys(doc_of.get(p) for p in ranked))
-        doc = q.get("doc_id") or doc_of.get(q["passage_id"])  # without doc_id, as passages: its own passage
-        art_hits1 += doc in docs[:1]
-        art_hits5 += doc in docs[:5]
-        quotes = list(answer.quotes) + list(answer.more)
-        if quotes:
-            quote_words.append(len(quotes[0].text.split()))
-        hit1 += any(_contains(x.text, q["answers"]) for x in quotes[:1])
-        hit3 += any(_contains(x.text, q["answers"]) for x in quotes[:3])
-    n = len(ranks)
+    searched = fixed and any(q.get("is_impossible") for q in questions)
+    outcomes = [_outcome(engine, q, key_of, doc_of, lang_of or {}, searched) for q in iterator]
+    return report_of(outcomes, engine.profile.min_confidence, fixed=searched)
 
-    def recall(k: int) -> float:
-        return sum(1 for r in ranks if r is not None and r <= k) / n if n else 0.0
 
+def report_of(outcomes: Sequence[Outcome], threshold: float, *, fixed: bool = False) -> dict:
+    """The report of a set from its questions' outcomes (`threshold`: the confidence the answers needed)."""
+    pos = [o for o in outcomes if not o.impossible]
+    neg = [o for o in outcomes if o.impossible]
+    n = len(pos)
+
+    def share(count: float, total: int) -> float:
+        return count / total if total else 0.0
+
+    def recall(k: int, attr: str = "rank") -> float:
+        return share(sum(1 for o in pos if getattr(o, attr) is not None and getattr(o, attr) <= k), n)
+
+    words = [len(o.quote.split()) for o in pos if o.quote is not None]
+    answered = share(sum(o.answered for o in pos), n)
     return {
-        "questions": len(questions),
+        "questions": len(outcomes),
         "answerable": n,
-        "unanswerable": len(conf_neg),
+        "unanswerable": len(neg),
         "passage": {"r@1": recall(1), "r@5": recall(5), "r@20": recall(20),
-                    "mrr": sum(1 / r for r in ranks if r) / n if n else 0.0},
-        "article": {"r@1": art_hits1 / n if n else 0.0, "r@5": art_hits5 / n if n else 0.0},
-        "quote": {"hit@1": hit1 / n if n else 0.0, "hit@3": hit3 / n if n else 0.0,
-                  "words_mean": float(np.mean(quote_words)) if quote_words else 0.0,
-                  "words_p95": _percentile(quote_words, 95)},
-        "abstention": None if not conf_neg else {
-            "abstained_unanswerable": abstained_neg / len(conf_neg),
-            "answered_answerable": answered_pos / n if n else 0.0,
-            "auc": _auc(conf_pos, conf_neg),
+                    "mrr": share(sum(1 / o.rank for o in pos if o.rank), n)},
+        "article": {"r@1": recall(1, "article_rank"), "r@5": recall(5, "article_rank")},
+        "quote": {"hit@1": share(sum(o.hit == 1 for o in pos), n), "hit@3": share(sum(o.hit is not None for o in pos), n),
+                  "words_mean": float(np.mean(words)) if words else 0.0, "words_p95": _percentile(words, 95)},
+        "abstention": None if not neg else {
+            "abstained_unanswerable": share(sum(o.confidence < threshold for o in neg), len(neg)),
+            "answered_answerable": answered,
+            "auc": _auc([o.confidence for o in pos], [o.confidence for o in neg]),
             "threshold": threshold,
-            "fixed": {key: _fixed_threshold(fixed_pos[key], fixed_neg[key], answered_pos / n if n else 0.0)
-                      for key in fixed_pos} if has_negatives else None,
+            "fixed": {key: _fixed_threshold([o.fixed[key] for o in pos], [o.fixed[key] for o in neg], answered)
+                      for key in ("dense", "score")} if fixed else None,
         },
-        "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
-    }
+        "errors": {"answered_unanswerable": sum(o.answered for o in neg),
+                   "abstained_answerable": sum(not o.answered for o in pos)},
+        "by_type": _breakdown(pos, neg, "answer_type"),
+        "by_pair": _breakdown(pos, neg, "pair"),
+        "misses": [_miss(o) for o in pos if o.hit != 1][:MISSES],
+        "latency_ms": {"p50": _percentile([o.latency_ms for o in outcomes], 50),
+                       "p95": _percentile([o.latency_ms for o in outcomes], 95)},
+    }  # fmt: skip
+
+
+MISSES = 20  # example misses kept in a report: enough to see a pattern, short enough to read
+
+
+def _breakdown(pos: Sequence[Outcome], neg: Sequence[Outcome], attr: str) -> dict[str, dict]:
+    """Per answer type or language pair: answerable questions, first-quote hits, answered; unanswerable ones
+    answered by mistake."""
+    out: dict[str, dict] = {}
+    for key in sorted({getattr(o, attr) for o in (*pos, *neg)}):
+        mine = [o for o in pos if getattr(o, attr) == key]
+        wrong = [o for o in neg if getattr(o, attr) == key]
+        out[key] = {"answerable": len(mine), "hit@1": sum(o.hit == 1 for o in mine) / len(mine) if mine else None,
+                    "answered": sum(o.answered for o in mine) / len(mine) if mine else None,
+                    "unanswerable": len(wrong), "answered_unanswerable": sum(o.answered for o in wrong)}  # fmt: skip
+    return out
+
+
+def _miss(o: Outcome) -> dict:
+    """A question whose first quote does not hold the answer, as the report shows it."""
+    return {"question": o.question, "expected": list(o.answers), "answer_type": o.answer_type, "pair": o.pair,
+            "answered": o.answered, "passage_rank": o.rank, "quote": o.quote, "article": o.quote_article}
 
 
 # One stage swapped each (index/answer/fuse.py): the ranking is BM25 alone, the dense score alone, or reciprocal
@@ -201,20 +253,27 @@ def run_eval_sets(passages: Path, question_files: Sequence[Path], engine: Engine
         main = Engine(root, embedder, engine.config, build)
         key_of = {ref.id: k for k, ref in _keys(main).items()}
         doc_of = {str(r["id"]): str(r.get("doc_id") or r["id"]) for r in rows}
+        lang_of = {str(r["id"]): r["lang"] for r in rows if r.get("lang")}
         for path, qs in sets:
             texts = [q["question"] for q in qs]
             single = _single_query_ms(embedder, texts[:20])
             embedder.encode_queries(texts)
-            report = evaluate(main, qs, key_of, doc_of, progress)
+            report = evaluate(main, qs, key_of, doc_of, progress, lang_of=lang_of)
             report.update(set=path.name, passages_file=passages.name, model=embedder.name,
                           index_seconds=round(build_s, 2), query_embedding_ms=single)  # fmt: skip
             if baselines:
                 report["baselines"] = {}
                 for name, pipeline in BASELINES.items():
                     baseline = Engine(root, embedder, engine.config, build, pipeline=pipeline)
-                    report["baselines"][name] = evaluate(baseline, qs, key_of, doc_of, progress, fixed=False)
+                    report["baselines"][name] = _without_examples(
+                        evaluate(baseline, qs, key_of, doc_of, progress, fixed=False, lang_of=lang_of))
             reports.append(report)
     return reports
+
+
+def _without_examples(report: dict) -> dict:
+    """A baseline's report without its misses: the report file shows Newsdesk's own."""
+    return {k: v for k, v in report.items() if k != "misses"}
 
 
 def _single_query_ms(embedder, texts: Sequence[str]) -> float | None:
@@ -265,6 +324,25 @@ def format_report(report: dict) -> str:
         if f:
             lines.append(f"fixed threshold on the best passage's {key}, answering as many: abstains on "
                          f"{f['abstained_unanswerable']:.3f} of unanswerable, AUC {_fmt(f['auc'])}")  # fmt: skip
+    lines += _breakdown_lines(report)
     if report.get("query_embedding_ms") is not None:
         lines.append(f"latencies exclude the query embedding: {report['query_embedding_ms']:.1f} ms p50 alone")
     return "\n".join(lines)
+
+
+def _breakdown_lines(report: dict) -> list[str]:
+    """Quote hits per answer type and language pair, and the two kinds of abstention error."""
+    lines = []
+    for title, key in (("per answer type", "by_type"), ("per language pair", "by_pair")):
+        parts = [f"{name} {_fmt(b['hit@1'])} ({b['answerable']})" for name, b in (report.get(key) or {}).items()
+                 if b["answerable"]]  # fmt: skip
+        if parts:
+            lines.append(f"quote@1 {title} (questions): " + ", ".join(parts))
+    errors = report.get("errors")
+    if errors and report.get("unanswerable"):
+        lines.append(f"abstention errors: answered {errors['answered_unanswerable']} of {report['unanswerable']} "
+                     f"unanswerable, abstained on {errors['abstained_answerable']} of {report['answerable']} "
+                     "answerable")  # fmt: skip
+    if report.get("misses"):
+        lines.append(f"{len(report['misses'])} example misses in the JSON report (--json, --out)")
+    return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from index.answer.answer_type import type_match
 from index.answer.fuse import Candidate
 from index.answer.question import Question, QuestionTerms, numbers_in
 from index.lang.analyzer import term_set
@@ -21,7 +22,9 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
     by the passage (and with idf squared, which favours rare words) and by its best sentence, the dense
     cosine, the BM25 score as a share of the most the question could score, the lead over the next
     passage, the shares of the question's names and numbers found, the weight of the most important
-    question word left unmatched, and the share of the question's weight no indexed passage contains.
+    question word left unmatched, the share of the question's weight no indexed passage contains, and
+    whether the passage and its best sentence hold a span of the asked answer type (index/answer/answer_type.py:
+    1, 0.5 for a weak kind, 0; 1 when the type has none, a yes-no question).
     `k1` and `b` are the ranking's BM25 parameters (which terms the index holds does not depend on them).
     """
     best = ranked[0]
@@ -31,8 +34,12 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
     weights = terms.weights
     found = terms.matched(term_set(f"{store.articles[p.article_id].title}\n{p.text}", p.lang))
     text = store.article_text(p.article_id)
-    best_sentence = max((terms.matched(term_set(text[start:end], p.lang)) for start, end in p.sentences),
-                        key=lambda m: sum(weights[s] * v for s, v in m.items()), default={})  # fmt: skip
+    sentences = [text[start:end] for start, end in p.sentences]
+    matched = [terms.matched(term_set(x, p.lang)) for x in sentences]
+    best_index = max(range(len(matched)), key=lambda i: sum(weights[s] * v for s, v in matched[i].items()),
+                     default=None)  # fmt: skip
+    best_sentence = matched[best_index] if best_index is not None else {}
+    types = [type_match(x, terms.answer_type, p.lang) for x in sentences]
     unmatched = [w for s, w in weights.items() if s not in found]
     squared = {s: w * w for s, w in weights.items()}
     corpus = store.terms(k1, b)
@@ -52,7 +59,13 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
         "max_unmatched": max(unmatched, default=0.0) / terms.total,
         "numbers": len(numbers & numbers_in(p.text)) / len(numbers) if numbers else 1.0,
         "sentence_coverage": sum(weights[s] * v for s, v in best_sentence.items()) / terms.total,
+        "answer_type": max((1.0 if t is None else t for t in types), default=0.0),
+        "answer_type_sentence": 0.0 if best_index is None else _or_one(types[best_index]),
     }
+
+
+def _or_one(match: float | None) -> float:
+    return 1.0 if match is None else match
 
 
 def _lexical_share(store: Store, question: Question, pid: int) -> float:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from index.answer.answer_type import expected_type
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language
 from index.lang.analyzer import analyze, stem_prefixes
@@ -37,6 +38,7 @@ class QuestionTerms:
     wants_place: bool = False
     prefixes: Mapping[str, str] = field(default_factory=dict)
     names: frozenset[str] = frozenset()  # stems of the capitalised words inside the question (names)
+    answer_type: str = "other"  # what it asks for: one of index/answer/answer_type.py's TYPES
 
     @property
     def total(self) -> float:
@@ -64,6 +66,11 @@ class Question:
     dates: DateHint | None  # a date range the question names ("en mai 2025", "last week")
     numbers: frozenset[str]  # the digit runs it holds
 
+    @property
+    def answer_type(self) -> str:
+        """What the question asks for ("money", "person"...): one of index/answer/answer_type.py's TYPES."""
+        return self.terms.answer_type
+
 
 def parse(text: str, max_chars: int) -> Question:
     """Check and analyse `text`. Raises EmptyQuestion, QuestionTooLong."""
@@ -83,7 +90,10 @@ def numbers_in(text: str) -> frozenset[str]:
 
 
 def question_terms(question: str, lang: str) -> QuestionTerms:
-    """The stems of `question` (each weighing 1) and the kind of answer its wording asks for."""
+    """The stems of `question` (each weighing 1) and the kind of answer its wording asks for.
+
+    `wants_*` are the crude cues the quotes were tuned with; `answer_type` is the question analysis.
+    """
     prefixes: dict[str, str] = {}
     for stem, prefix in stem_prefixes(question, lang):
         prefixes.setdefault(stem, prefix)
@@ -96,6 +106,7 @@ def question_terms(question: str, lang: str) -> QuestionTerms:
         wants_place=bool(_WHERE_Q.search(q)),
         prefixes=prefixes,
         names=frozenset(t for w in _NAME_WORD.findall(question) for t, _ in stem_prefixes(w, lang)),
+        answer_type=expected_type(question, lang),
     )
 
 

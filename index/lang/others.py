@@ -6,7 +6,7 @@ from index.lang.fr import ELISIONS
 from index.lang.vocabulary import Vocabulary
 
 VOCABULARIES = (
-    Vocabulary(code="de", snowball="german", stopwords="STOPWORDS_GERMAN"),
+    Vocabulary(code="de", snowball="german", stopwords="STOPWORDS_GERMAN", capitalized_nouns=True),
     Vocabulary(code="es", snowball="spanish", stopwords="STOPWORDS_SPANISH"),
     # Italian elides like French (l'anno, d'Italia, c'è): the French list covers those.
     Vocabulary(code="it", snowball="italian", stopwords="STOPWORDS_ITALIAN", elisions=ELISIONS),

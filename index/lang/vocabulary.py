@@ -46,3 +46,20 @@ class Vocabulary:
     who_questions: tuple[str, ...] = ()  # ... for a person ("who")
     where_questions: tuple[str, ...] = ()  # ... for a place ("where")
     quantity_words: tuple[str, ...] = ()  # words that make a sentence hold a number ("thousands?"), any case
+    # What a question asks (index/answer/answer_type.py): (regular expression, answer type) pairs searched in
+    # the folded question, the first that matches naming the type; none matching: "other".
+    answer_types: tuple[tuple[str, str], ...] = ()
+    # Answer-type spans in a sentence (regular-expression alternatives, folded): what each kind is made of.
+    number_words: tuple[str, ...] = ()  # spelled-out numbers ("deux", "twelve"): no "un"/"one", mere articles
+    percent_words: tuple[str, ...] = ()  # after a number ("pour cent"), or alone ("la moitie")
+    currency_words: tuple[str, ...] = ()  # after a number ("euros"); the symbols are known to every language
+    duration_units: tuple[str, ...] = ()  # after a number ("ans", "weeks")
+    date_words: tuple[str, ...] = ()  # words that make a date without a month or a year ("siecle", "lundi")
+    reason_markers: tuple[str, ...] = ()  # words that give a cause or a purpose ("parce que", "because")
+    definition_markers: tuple[str, ...] = ()  # words that define ("designe", "refers to")
+    # Names (compared folded, as whole words): what tells a person, an organisation or a place from a name
+    person_titles: tuple[str, ...] = ()  # just before a person's name ("mme", "president")
+    organisation_words: tuple[str, ...] = ()  # inside or just before an organisation's name ("universite")
+    place_words: tuple[str, ...] = ()  # inside or just before a place's name ("lac", "river")
+    place_prepositions: tuple[str, ...] = ()  # just before a place's name ("a", "in")
+    capitalized_nouns: bool = False  # every noun is capitalized (German): capitals tell no name apart

@@ -125,3 +125,38 @@ def test_without_the_fixed_bar_nothing_is_searched():
     report, engine = run(scripts, questions, fixed=False)
     assert report["abstention"]["fixed"] is None and report["abstention"]["auc"] == 1.0
     assert engine.searched == []
+
+
+def test_the_report_explains_itself_per_answer_type_pair_and_error():
+    scripts = {
+        "How many chicks hatched?": Scripted(["p1"], ["Six chicks hatched."], 0.9),
+        "How many eggs were laid?": Scripted(["p2"], ["The barn owls nested."], 0.9),  # the wrong sentence
+        "Who found the nest?": Scripted(["p3"], ["Lina Varga found it."], 0.9),
+        "Who ringed the chicks?": Scripted([], [], 0.1, answered=False),  # abstained on an answerable one
+        "When will they fledge?": Scripted(["p4"], ["They were ringed."], 0.9),  # answered an unanswerable one
+    }
+    questions = [{"question": q, "passage_id": f"p{i + 1}", "answers": [a]}
+                 for i, (q, a) in enumerate([("How many chicks hatched?", "six"), ("How many eggs were laid?", "five"),
+                                             ("Who found the nest?", "Lina Varga"), ("Who ringed the chicks?", "Ed")])]
+    questions.append({"question": "When will they fledge?", "is_impossible": True, "answers": []})
+    report, _ = run(scripts, questions, fixed=False, lang_of={"p1": "en", "p2": "es", "p3": "en", "p4": "en"})
+    by_type = report["by_type"]
+    assert (by_type["number"]["answerable"], by_type["number"]["hit@1"]) == (2, 0.5)
+    assert (by_type["person"]["hit@1"], by_type["person"]["answered"]) == (0.5, 0.5)
+    assert (by_type["date"]["answerable"], by_type["date"]["answered_unanswerable"]) == (0, 1)
+    assert report["by_pair"]["en->es"] == {"answerable": 1, "hit@1": 0.0, "answered": 1.0, "unanswerable": 0,
+                                           "answered_unanswerable": 0}  # fmt: skip
+    assert report["errors"] == {"answered_unanswerable": 1, "abstained_answerable": 1}
+    # the misses: what was asked and expected, the first quote shown and its article
+    assert [m["question"] for m in report["misses"]] == ["How many eggs were laid?", "Who ringed the chicks?"]
+    miss = report["misses"][0]
+    assert (miss["expected"], miss["quote"], miss["article"], miss["answer_type"]) == (
+        ["five"], "The barn owls nested.", "p1: t", "number")
+    assert report["misses"][1]["quote"] is None and report["misses"][1]["answered"] is False
+
+
+def test_at_most_twenty_misses_are_kept():
+    scripts = {f"q{i}": Scripted(["p1"], ["nothing here"]) for i in range(30)}
+    questions = [{"question": q, "passage_id": "p1", "answers": ["x"]} for q in scripts]
+    report, _ = run(scripts, questions)
+    assert [m["question"] for m in report["misses"]] == [f"q{i}" for i in range(20)]
