@@ -43,6 +43,10 @@ class Profile:
     # its dense score where shared words cannot be expected. False for an English-only model, whose cosines
     # with another language are noise.
     multilingual: bool = False
+    # Two questions whose vectors have at least this cosine are one question to readers' "wrong quote" votes
+    # (index/feedback/): measured on paraphrases, same-story questions and unrelated pairs, fr + en, by
+    # tests/index/feedback/test_same_question.py (`pytest -s` prints the cosines).
+    same_question: float = 0.95
     notes: dict = field(default_factory=dict)
 
     def weight(self, lang: str) -> float:
@@ -76,6 +80,8 @@ MINILM = Profile(
     bm25_b=0.6,
     sentence_weight=0.6,
     min_relative_score=0.6,
+    # Rewordings 0.83 to 0.99, the same words without accents 0.92; other questions on the same story up to 0.91.
+    same_question=0.92,
 )
 
 E5_SMALL = Profile(
@@ -107,6 +113,9 @@ E5_SMALL = Profile(
     # (first quote holds the answer): 0.0 (words only) .. 2.0, see benchmarks/fit_results.json.
     sentence_dense=2.0,
     multilingual=True,
+    # A narrow band again: rewordings 0.96 to 0.99, other questions on the same story 0.92 to 0.98 ("who won
+    # the final?" / "who scored in the final?"), unrelated ones at most 0.83.
+    same_question=0.96,
 )
 
 # For a model nobody measured: MiniLM's numbers (the defaults before profiles existed), whose abstention model
@@ -144,6 +153,11 @@ RERANK_DEPTH = 20  # passages re-ranked by their best sentence (docs/quality.md:
 # no-op on the evaluation sets, whose passages have no dates (docs/quality.md, "What the engine does" 6).
 DATE_BOOST = 0.1
 DUPLICATE_OVERLAP = 0.8  # share of a quote's words found in a kept quote that makes it a repeat (set by hand)
+# An article readers marked outdated (index/feedback/) loses to a newer article's passage re-ranked at least this
+# share of its own score: a passage that answers the question nearly as well is taken as the same story told
+# later. Set by hand, above pick_quotes' min_relative_score (0.6: worth quoting beside it) so that a newer article
+# that is merely related does not count as the same story.
+OUTDATED_SAME_STORY = 0.8
 # Re-ranking a passage in another language than the question (multilingual profiles): words cannot be expected
 # there, so this flat credit stands in for them beside its best sentence's score; the same for every such
 # passage, so among them the words still decide (make eval on the XQuAD pairs: ranking them by the dense score

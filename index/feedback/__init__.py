@@ -1,22 +1,12 @@
-"""Readers' votes on answers: the store beside the index and what they change in the next answers (issue 15)."""
+"""Readers' votes on answers: the store beside the index and what they change in the next answers (issue 15).
+
+`store.py` keeps the votes (SQLite beside the index folder, never inside a version), `export.py` turns them
+into a QA set for `newsdesk eval`, and index/answer/adjust.py applies their effects after re-ranking.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from index.feedback.records import VOTES, Demotion, FeedbackEffects, FeedbackSummary, Flagged
+from index.feedback.store import FeedbackStore, feedback_path
 
-VOTES = ("helpful", "wrong_quote", "outdated")
-
-
-@dataclass(frozen=True)
-class FeedbackEffects:
-    """What the votes change in the next answers (filled in by the store)."""
-
-
-def feedback_path(index_dir: Path | str) -> Path:
-    """Where the votes on an index's answers live: beside the index folder, never inside a version of it."""
-    index_dir = Path(index_dir)
-    return index_dir.with_name(index_dir.name + ".feedback.sqlite")
-
-
-__all__ = ["VOTES", "FeedbackEffects", "feedback_path"]
+__all__ = ["VOTES", "Demotion", "FeedbackEffects", "FeedbackStore", "FeedbackSummary", "Flagged", "feedback_path"]
