@@ -34,6 +34,14 @@ DMs: the bot opens them with POST /users/@me/channels; ``server.wait_for_dm("ali
 ``server.dm_messages("alice")`` read them, ``server.block_dms("bob")`` makes sends to bob fail with 403/50007 (as
 for a member who left). ``await server.delete_channel("ask")`` (CHANNEL_DELETE, then 404/10003 on sends) and
 ``await server.remove_member("alice")`` (GUILD_MEMBER_REMOVE, with the members intent only) change the guild.
+
+Replies and threads (DISCORD_LOOPBACK.md section 8): ``send_user_message(text, reply_to=bot_message, ping=False)``
+is a member's reply (type 19 with ``message_reference`` and ``referenced_message``; ``ping=False``: the bot is not
+mentioned). ``POST /channels/{c}/messages/{m}/threads`` opens a public thread (type 11, the message's id, THREAD_CREATE
+on the gateway); ``server.thread_of(message)`` finds it and ``send_user_message(text, channel=thread.id)`` posts in it.
+``server.await deny_bot("general", CREATE_PUBLIC_THREADS)`` (bits from ``tests.loopback.world``) makes opening threads
+there fail with 403/50013, as ``SEND_MESSAGES_IN_THREADS`` does for posting in its threads. ``click_button(...,
+locale="fr")`` clicks as a French-speaking member.
 """
 
 from .harness import loopback_discord, point_discord_at, running_bot, start_bot, stop_bot

@@ -463,7 +463,7 @@ class InteractionsMixin:
         ch = self.guild.channel(channel)
         iid = snowflake()
         token = f"loopback-{iid}-{secrets.token_urlsafe(16)}"
-        bot_perms = self.guild.permissions_for(self.bot)
+        bot_perms = self.guild.permissions_in(self.bot, ch)
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(self.application_id),
@@ -472,7 +472,7 @@ class InteractionsMixin:
             "guild_id": str(self.guild.id),
             "guild": {"id": str(self.guild.id), "locale": "en-US", "features": []},
             "channel_id": str(ch.id),
-            "channel": {**ch.payload(), "permissions": str(self.guild.permissions_for(user))},
+            "channel": {**ch.payload(), "permissions": str(self.guild.permissions_in(user, ch))},
             "member": self.guild.interaction_member_payload(user),
             "token": token,
             "version": 1,
@@ -584,8 +584,10 @@ class InteractionsMixin:
         custom_id: str,
         *,
         user: str | int = "alice",
+        locale: str = "en-US",
     ) -> InteractionHandle:
-        """Clicks a button on a bot message (INTERACTION_CREATE type 3, ``message`` = its current state)."""
+        """Clicks a button on a bot message (INTERACTION_CREATE type 3, ``message`` = its current state), in
+        the member's ``locale``. Acknowledge it with 4 (a message), 5, 6 (nothing visible) or 7 (edit it)."""
         msg = self._message_for_component(message)
         comp = self._find_component(msg.get("components") or [], custom_id)
         assert comp is not None, f"no component {custom_id!r} on message {msg['id']}"
@@ -599,7 +601,7 @@ class InteractionsMixin:
             name=custom_id,
             user=member,
             channel=int(msg["channel_id"]),
-            locale="en-US",
+            locale=locale,
             message=msg,
             component_message_id=int(msg["id"]),
         )

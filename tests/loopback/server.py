@@ -49,7 +49,18 @@ from .validation import (
     form_error,
     validate_message,
 )
-from .world import ADMINISTRATOR, MENTION_EVERYONE, FakeChannel, FakeGuild, FakeUser
+from .world import (
+    ADMINISTRATOR,
+    ARCHIVE_MINUTES,
+    CREATE_PUBLIC_THREADS,
+    MENTION_EVERYONE,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    VIEW_CHANNEL,
+    FakeChannel,
+    FakeGuild,
+    FakeUser,
+)
 
 API_PREFIX = "/api/v10"
 _SEND_KINDS_THAT_PING = ("channel", "response", "followup", "deferred_edit")
@@ -290,7 +301,9 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
     def bot_messages(self, channel: str | int | None = None) -> list[dict[str, Any]]:
         """Current state of the visible messages authored by the bot (channel sends and interaction messages)."""
         channels = (
-            [self.guild.channel(channel)] if channel is not None else list(self.guild.channels.values())
+            [self.guild.channel(channel)]
+            if channel is not None
+            else [*self.guild.channels.values(), *self.guild.threads.values()]
         )
         return [
             m
@@ -368,6 +381,7 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
             ("PATCH", rf"/channels/{d}/messages/(?P<mid>\d+)", self._edit_channel_message, True),
             ("DELETE", rf"/channels/{d}/messages/(?P<mid>\d+)", self._delete_channel_message, True),
             ("POST", rf"/channels/{d}/typing", self._typing, True),
+            ("POST", rf"/channels/{d}/messages/(?P<mid>\d+)/threads", self._create_thread, True),
             ("POST", r"/users/@me/channels", self._create_dm, True),
             (
                 "PUT",
@@ -531,13 +545,14 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
         flags: int = 0,
         reference: dict[str, Any] | None = None,
         interaction: InteractionHandle | None = None,
+        reply_ping: bool = True,
     ) -> dict[str, Any]:
         content = payload.get("content") or ""
         replied_to = None
         referenced = None
         if reference is not None:
             referenced = self.messages.get(int(reference["message_id"]))
-            if referenced is not None:
+            if referenced is not None and reply_ping:
                 replied_to = self.guild.find_member(referenced["author"]["id"])
         allowed = payload.get("allowed_mentions") if author is self.bot else None
         mentions, roles, everyone = self._resolve_mentions(content, allowed, author, replied_to)
@@ -570,7 +585,10 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
                 "channel_id": str(reference.get("channel_id") or channel.id),
                 "guild_id": str(self.guild.id),
             }
+            # Discord nests one level: the replied message comes without its own referenced_message.
             msg["referenced_message"] = copy.deepcopy(referenced)
+            if referenced is not None:
+                msg["referenced_message"].pop("referenced_message", None)
         if interaction is not None:
             msg["webhook_id"] = str(self.application_id)
             msg["application_id"] = str(self.application_id)
@@ -795,6 +813,7 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
                 channel.recipient.id in self.dm_blocked or channel.recipient.name not in self.guild.members):  # fmt: skip
             # Discord: the member refuses DMs from server members, or shares no server with the bot any more.
             raise ApiError.of(403, 50007, "Cannot send messages to this user")
+        self._check_may_post(channel)
         payload = rec.json or {}
         error = validate_message({**payload, "attachments": payload.get("attachments") or rec.files})
         if error is not None:
@@ -844,6 +863,46 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
         self._record_send("channel", msg, payload)
         await self._dispatch_message("MESSAGE_CREATE", msg)
         return 200, msg
+
+    def _check_may_post(self, channel: FakeChannel) -> None:
+        """403/50013 where the bot lacks the permission to post: Send Messages, or Send Messages in Threads."""
+        if channel.is_dm:
+            return
+        needed = VIEW_CHANNEL | (SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES)
+        if self.guild.permissions_in(self.bot, channel) & needed != needed:
+            raise ApiError.of(403, 50013, "Missing Permissions")
+
+    async def _create_thread(self, rec: RecordedRequest, cid: str, mid: str) -> tuple[int, Any]:
+        """POST /channels/{id}/messages/{id}/threads: a public thread from a message, with the message's id."""
+        channel = self._channel_or_404(cid)
+        if channel.is_dm or channel.is_thread:
+            raise ApiError.of(400, 50024, "Cannot execute action on this channel type")
+        msg = self._message_or_404(channel, mid)
+        if self.guild.permissions_in(self.bot, channel) & (VIEW_CHANNEL | CREATE_PUBLIC_THREADS) != (
+                VIEW_CHANNEL | CREATE_PUBLIC_THREADS):  # fmt: skip
+            raise ApiError.of(403, 50013, "Missing Permissions")
+        if int(mid) in self.guild.threads:
+            raise ApiError.of(400, 160004, "A thread has already been created for this message")
+        body = rec.json or {}
+        name, minutes = str(body.get("name") or "").strip(), body.get("auto_archive_duration", 4320)
+        problems: dict[str, Any] = {}
+        if not 1 <= len(name) <= 100:
+            problems["name"] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 100 in length."}]}
+        if minutes not in ARCHIVE_MINUTES:
+            problems["auto_archive_duration"] = {"_errors": [{"code": "BASE_TYPE_CHOICES",
+                                                             "message": f"Value must be one of {ARCHIVE_MINUTES}."}]}  # fmt: skip
+        if problems:
+            raise ApiError(400, form_error(problems))
+        thread = self.guild.add_thread(channel, int(mid), name, self.bot, minutes, iso_now())
+        self.channel_log.setdefault(thread.id, [])
+        msg["flags"] = int(msg.get("flags") or 0) | 32  # HAS_THREAD
+        msg["thread"] = thread.payload()
+        created = {**thread.payload(), "newly_created": True,
+                   "member": {"id": str(thread.id), "user_id": str(self.bot.id), "join_timestamp": thread.created,
+                              "flags": 0}}  # fmt: skip
+        await self.dispatch("THREAD_CREATE", created,
+                            transform=lambda s, d: d if s.intents & INTENT_GUILDS else None)  # fmt: skip
+        return 201, thread.payload()
 
     async def _edit_channel_message(self, rec: RecordedRequest, cid: str, mid: str) -> tuple[int, Any]:
         channel = self._channel_or_404(cid)
@@ -910,6 +969,21 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
         await self._notify()
         return user
 
+    async def deny_bot(self, channel: str | int, permissions: int) -> None:
+        """An admin denies the bot some permissions in one channel (a member overwrite; its threads follow):
+        CHANNEL_UPDATE with the overwrite. E.g. ``await deny_bot("general", CREATE_PUBLIC_THREADS)``: opening a
+        thread there then gets 403/50013."""
+        ch = self.guild.channel(channel)
+        ch.denied[self.bot.id] = ch.denied.get(self.bot.id, 0) | permissions
+        data = {**ch.payload(), "guild_id": str(self.guild.id)}
+        await self.dispatch("CHANNEL_UPDATE", data, transform=lambda s, d: d if s.intents & INTENT_GUILDS else None)
+        await self._notify()
+
+    def thread_of(self, message: dict[str, Any] | int | str) -> FakeChannel | None:
+        """The thread opened from ``message`` (same id), if any."""
+        mid = int(message["id"]) if isinstance(message, dict) else int(message)
+        return self.guild.threads.get(mid)
+
     async def send_user_message(
         self,
         content: str,
@@ -918,20 +992,24 @@ class LoopbackDiscord(InteractionsMixin, GatewayMixin):
         channel: str | int = "general",
         mention_bot: bool = False,
         reply_to: dict[str, Any] | None = None,
+        ping: bool = True,
     ) -> dict[str, Any]:
         """A member posts a message: MESSAGE_CREATE with a real snowflake and Discord's mention fields.
 
         ``mention_bot`` prefixes ``<@bot id> ``. ``mentions`` is filled from ``<@id>`` tokens (and the replied
         author), ``mention_everyone`` is true only if the author may mention everyone, and ``content`` (with
         embeds, attachments, components) is blanked for a bot without the message-content intent unless it is
-        mentioned. Returns the full (unblanked) message; raises if no bot session received it."""
+        mentioned. ``reply_to`` makes it a reply (type 19, ``message_reference`` and ``referenced_message``);
+        ``ping=False`` is a reply whose member turned the ping off: the replied author is not mentioned. In a
+        thread, ``channel`` is the thread (its name or id) and the message carries its id as ``channel_id``.
+        Returns the full (unblanked) message; raises if no bot session received it."""
         user = self.guild.member(author)
         ch = self.guild.channel(channel)
         if mention_bot:
             content = f"<@{self.bot.id}> {content}"
         reference = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"]} if reply_to else None
         msg = self._new_message(
-            ch, user, {"content": content}, msg_type=19 if reference else 0, reference=reference
+            ch, user, {"content": content}, msg_type=19 if reference else 0, reference=reference, reply_ping=ping
         )
         self._store(msg, visible=True)
         await self._dispatch_message("MESSAGE_CREATE", msg)

@@ -23,8 +23,32 @@ from tests.loopback import (
     start_bot,
 )
 from tests.loopback.validation import validate_autocomplete, validate_message
+from tests.loopback.world import CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS
 
 pytestmark = pytest.mark.timeout(30)
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<n>[0-9]+):(?P<ack>[467])"):
+    """A persistent button: its state is in its custom_id, so any instance of the bot answers it."""
+
+    def __init__(self, n: int, ack: int):
+        super().__init__(discord.ui.Button(label=f"Vote {n}", custom_id=f"vote:{n}:{ack}"))
+        self.n, self.ack = n, ack
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match):
+        return cls(int(match["n"]), int(match["ack"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if self.ack == 4:
+            word = "merci" if str(interaction.locale).startswith("fr") else "thanks"
+            await interaction.response.send_message(
+                f"{word} {interaction.user.name} for {self.n}", ephemeral=True
+            )
+        elif self.ack == 6:
+            await interaction.response.defer()
+        else:
+            await interaction.response.edit_message(content=f"voted {self.n}", view=None)
 
 
 class ThrowawayBot(commands.Bot):
@@ -53,6 +77,7 @@ class ThrowawayBot(commands.Bot):
         self._add_commands()
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(VoteButton)
         if self.sync_on_start:
             guild = discord.Object(self.server.guild.id)
             self.tree.copy_global_to(guild=guild)
@@ -73,6 +98,16 @@ class ThrowawayBot(commands.Bot):
         if message.content == "!tour":
             await self._tour(message.channel)
             return
+        if message.content.startswith("!thread "):
+            await self._thread(message, message.content.removeprefix("!thread "))
+            return
+        if isinstance(message.channel, discord.Thread) and message.channel.owner_id == self.user.id:
+            await message.channel.send(f"in thread {message.channel.name}: {message.content}")
+            return
+        ref = message.reference.resolved if message.reference else None
+        if isinstance(ref, discord.Message) and ref.author == self.user and self.user not in message.mentions:
+            await message.reply(f"follow-up to {ref.content}: {message.content}")
+            return
         if self.user not in message.mentions:
             return
         if "long" in message.content:
@@ -83,6 +118,15 @@ class ThrowawayBot(commands.Bot):
                 await message.reply("That answer was too long.")
             return
         await message.reply(f"pong: {message.content.split('>', 1)[-1].strip()}")
+
+    async def _thread(self, message: discord.Message, name: str) -> None:
+        """Opens a thread from its own message and posts in it; refusals are recorded."""
+        sent = await message.channel.send("opening a thread")
+        try:
+            thread = await sent.create_thread(name=name, auto_archive_duration=60)
+            await thread.send("hello thread")
+        except discord.HTTPException as exc:
+            self.send_errors.append(exc)
 
     async def _tour(self, channel: discord.abc.Messageable) -> None:
         """Exercises the rest of the channel REST surface."""
@@ -170,6 +214,13 @@ class ThrowawayBot(commands.Bot):
             )
             async def size(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
                 await interaction.response.send_message(f"size {select.values[0]}", ephemeral=True)
+
+        @tree.command(name="poll", description="Persistent buttons")
+        async def poll(interaction: discord.Interaction) -> None:
+            view = discord.ui.View(timeout=None)
+            for n, ack in ((1, 4), (2, 6), (3, 7)):
+                view.add_item(VoteButton(n, ack))
+            await interaction.response.send_message("Vote!", view=view)
 
         @tree.command(name="confirm", description="A button")
         async def confirm(interaction: discord.Interaction) -> None:
@@ -327,6 +378,7 @@ async def test_command_sync_payload_is_recorded(server: LoopbackDiscord) -> None
             "confirm",
             "tour",
             "feedback",
+            "poll",
         }
         assert by_name["reindex"]["default_member_permissions"] in (32, "32")
         assert by_name["ask"]["options"][0] == {
@@ -563,3 +615,96 @@ def test_validation_accepts_limits_and_rejects_empty() -> None:
     assert validate_message({"content": ""}) == {"code": 50006, "message": "Cannot send an empty message"}
     assert validate_autocomplete({"choices": [{"name": "n" * 101, "value": "v"}]})["code"] == 50035
     assert validate_autocomplete({"choices": [{"name": "n", "value": "v"}] * 25}) is None
+
+
+async def test_member_reply_without_ping(server: LoopbackDiscord) -> None:
+    bot = ThrowawayBot(server)
+    async with running_bot(bot, server):
+        await server.send_user_message("hello", mention_bot=True)
+        answer = await server.wait_for_message("general")
+        reply = await server.send_user_message("and then?", reply_to=answer, ping=False)
+        assert reply["type"] == 19 and reply["mentions"] == []
+        assert reply["message_reference"] == {"type": 0, "message_id": answer["id"], "channel_id": answer["channel_id"],
+                                              "guild_id": str(server.guild.id)}  # fmt: skip
+        assert reply["referenced_message"]["id"] == answer["id"]
+        assert "referenced_message" not in reply["referenced_message"]  # one level, as Discord sends it
+        follow_up = await server.wait_for_message("general")
+        assert follow_up["content"] == "follow-up to pong: hello: and then?"
+        assert follow_up["message_reference"]["message_id"] == reply["id"]
+        pinged = await server.send_user_message("ping kept", reply_to=answer)
+        assert [m["id"] for m in pinged["mentions"]] == [str(server.bot.id)]
+    server.assert_clean()
+
+
+async def test_thread_from_a_message(server: LoopbackDiscord) -> None:
+    bot = ThrowawayBot(server)
+    async with running_bot(bot, server):
+        await server.send_user_message("!thread Bridge repairs", channel="ask")
+        opener = await server.wait_for_message("ask")
+        thread = await server.wait_for(lambda: server.thread_of(opener), what="a thread")
+        assert thread.id == int(opener["id"]) and thread.name == "Bridge repairs" and thread.type == 11
+        created = next(d for e, d in server.dispatched if e == "THREAD_CREATE")
+        assert created["newly_created"] and created["parent_id"] == str(server.guild.channel("ask").id)
+        assert created["thread_metadata"]["auto_archive_duration"] == 60
+        hello = await server.wait_for_message(thread.id)
+        assert hello["content"] == "hello thread" and hello["channel_id"] == str(thread.id)
+        cached = bot.get_channel(thread.id)
+        assert isinstance(cached, discord.Thread) and cached.parent_id == server.guild.channel("ask").id
+        assert server.messages[int(opener["id"])]["flags"] & 32  # HAS_THREAD
+        said = await server.send_user_message("question here", channel=thread.id)
+        assert said["channel_id"] == str(thread.id)
+        echoed = await server.wait_for_message(thread.id)
+        assert echoed["content"] == "in thread Bridge repairs: question here"
+        # a second thread from the same message, and a name over 100 characters, are refused
+        with pytest.raises(discord.HTTPException) as again:
+            await bot.http.start_thread_with_message(server.guild.channel("ask").id, opener["id"], name="x",
+                                                     auto_archive_duration=60)  # fmt: skip
+        assert again.value.code == 160004
+        other = await bot.get_channel(server.guild.channel("ask").id).send("another")
+        with pytest.raises(discord.HTTPException) as long_name:
+            await other.create_thread(name="n" * 101)
+        assert long_name.value.code == 50035
+    # a restarted bot gets the active threads in GUILD_CREATE
+    async with running_bot(ThrowawayBot(server, sync=False), server) as again:
+        assert isinstance(again.get_channel(thread.id), discord.Thread)
+
+
+async def test_threads_refused_without_the_permissions(server: LoopbackDiscord) -> None:
+    bot = ThrowawayBot(server)
+    async with running_bot(bot, server):
+        await server.deny_bot("general", CREATE_PUBLIC_THREADS)
+        await server.send_user_message("!thread Not here")
+        opener = await server.wait_for_message("general")
+        await server.wait_for(lambda: bot.send_errors, 2.0)
+        [refused] = bot.send_errors
+        assert isinstance(refused, discord.Forbidden) and refused.code == 50013
+        assert server.thread_of(opener) is None
+        # the bot saw the overwrite (CHANNEL_UPDATE)
+        general = bot.get_channel(server.guild.channel("general").id)
+        assert not general.permissions_for(general.guild.me).create_public_threads
+        assert general.permissions_for(general.guild.me).send_messages
+        await server.deny_bot("ask", SEND_MESSAGES_IN_THREADS)  # may open a thread, not post in it
+        await server.send_user_message("!thread Mute", channel="ask")
+        opener = await server.wait_for_message("ask")
+        await server.wait_for(lambda: len(bot.send_errors) == 2, 2.0)
+        assert server.thread_of(opener) is not None and bot.send_errors[1].code == 50013
+        assert server.channel_messages(server.thread_of(opener).id) == []
+
+
+async def test_persistent_buttons_ack_4_6_7_and_survive_a_restart(server: LoopbackDiscord) -> None:
+    bot = ThrowawayBot(server)
+    async with running_bot(bot, server):
+        h = await server.invoke_command("poll")
+        await h.wait_done()
+        poll = h.response
+        thanks = await server.click_button(poll, "vote:1:4", user="bob", locale="fr")
+        await thanks.wait_done()
+        assert thanks.ack.type == 4 and thanks.ephemeral and thanks.text == "merci bob for 1"
+        quiet = await server.click_button(poll, "vote:2:6")
+        await quiet.wait_acked()
+        assert quiet.ack.type == 6 and server.messages[int(poll["id"])]["content"] == "Vote!"
+    async with running_bot(ThrowawayBot(server, sync=False), server):  # a new process: no view was added
+        edit = await server.click_button(poll, "vote:3:7")
+        await edit.wait_done()
+        assert edit.ack.type == 7 and server.messages[int(poll["id"])]["content"] == "voted 3"
+    server.assert_clean()

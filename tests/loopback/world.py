@@ -25,6 +25,8 @@ MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 CHANGE_NICKNAME = 1 << 26
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 51) - 1
 
@@ -39,8 +41,11 @@ EVERYONE_PERMISSIONS = (
     | USE_EXTERNAL_EMOJIS
     | CHANGE_NICKNAME
     | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
     | SEND_MESSAGES_IN_THREADS
 )
+THREAD_TYPES = (10, 11, 12)  # announcement, public and private threads
+ARCHIVE_MINUTES = (60, 1440, 4320, 10080)
 ADMIN_ROLE_PERMISSIONS = (
     MANAGE_GUILD | MANAGE_CHANNELS | MANAGE_MESSAGES | MENTION_EVERYONE | KICK_MEMBERS | BAN_MEMBERS
 )
@@ -120,23 +125,49 @@ class FakeChannel:
     position: int
     type: int = 0
     recipient: FakeUser | None = None  # a DM channel (type 1): the member on the other side
+    # A thread (type 11) opened from a message: its id is the message's id, it lives in `parent`.
+    parent: FakeChannel | None = None
+    owner_id: int | None = None
+    archive_minutes: int = 1440
+    created: str = ""
+    # Member overwrites (user id -> denied permission bits), as set in the channel's settings; a thread
+    # follows its parent's.
+    denied: dict[int, int] = field(default_factory=dict)
 
     @property
     def is_dm(self) -> bool:
         return self.type == 1
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
+    def denied_to(self, user_id: int) -> int:
+        return (self.parent or self).denied.get(user_id, 0)
 
     def payload(self) -> dict[str, Any]:
         if self.is_dm:
             assert self.recipient is not None
             return {"id": str(self.id), "type": 1, "last_message_id": None, "flags": 0,
                     "recipients": [self.recipient.user_payload()]}  # fmt: skip
+        if self.is_thread:
+            assert self.parent is not None
+            return {"id": str(self.id), "type": self.type, "guild_id": str(self.guild_id), "name": self.name,
+                    "parent_id": str(self.parent.id), "owner_id": str(self.owner_id), "last_message_id": None,
+                    "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "total_message_sent": 0,
+                    "flags": 0, "thread_metadata": {"archived": False, "auto_archive_duration": self.archive_minutes,
+                                                    "archive_timestamp": self.created, "locked": False,
+                                                    "create_timestamp": self.created}}  # fmt: skip
         return {
             "id": str(self.id),
             "type": self.type,
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [
+                {"id": str(uid), "type": 1, "allow": "0", "deny": str(bits)}
+                for uid, bits in self.denied.items()
+            ],
             "topic": None,
             "nsfw": False,
             "last_message_id": None,
@@ -162,6 +193,7 @@ class FakeGuild:
         self.channels: dict[str, FakeChannel] = {}
         self.members: dict[str, FakeUser] = {}
         self.dm_channels: dict[str, FakeChannel] = {}  # by "dm:<member name>"
+        self.threads: dict[int, FakeChannel] = {}  # by id (== the id of the message they were opened from)
         self.departed: dict[str, FakeUser] = {}  # members who left (remove_member)
         self.add_role("@everyone", EVERYONE_PERMISSIONS, role_id=self.id, position=0)
         self.add_role("Admin", ADMIN_ROLE_PERMISSIONS, position=2, mentionable=True)
@@ -205,6 +237,14 @@ class FakeGuild:
         user = FakeUser(id=snowflake(), name=name, role_ids=[self.roles[r].id for r in roles])
         self.members[name] = user
         return user
+
+    def add_thread(self, parent: FakeChannel, message_id: int, name: str, owner: FakeUser,
+                   archive_minutes: int, created: str) -> FakeChannel:  # fmt: skip
+        """A public thread opened from message `message_id` of `parent` (its id is the message's)."""
+        thread = FakeChannel(id=message_id, name=name, guild_id=self.id, position=0, type=11, parent=parent,
+                             owner_id=owner.id, archive_minutes=archive_minutes, created=created)  # fmt: skip
+        self.threads[thread.id] = thread
+        return thread
 
     def dm_channel(self, who: str | int | FakeUser) -> FakeChannel:
         """The bot's DM channel with a member (present or departed), opened on first use."""
@@ -264,13 +304,16 @@ class FakeGuild:
             return self.channels[which]
         if isinstance(which, str) and which in self.dm_channels:
             return self.dm_channels[which]
-        for channel in (*self.channels.values(), *self.dm_channels.values()):
-            if str(channel.id) == str(which):
+        for channel in self._all_channels():
+            if str(channel.id) == str(which) or (channel.is_thread and channel.name == which):
                 return channel
         raise KeyError(f"no channel {which!r} in the loopback guild (known: {sorted(self.channels)})")
 
+    def _all_channels(self) -> tuple[FakeChannel, ...]:
+        return (*self.channels.values(), *self.threads.values(), *self.dm_channels.values())
+
     def find_channel(self, channel_id: int | str) -> FakeChannel | None:
-        for channel in (*self.channels.values(), *self.dm_channels.values()):
+        for channel in self._all_channels():
             if str(channel.id) == str(channel_id):
                 return channel
         return None
@@ -292,7 +335,7 @@ class FakeGuild:
     # ------------------------------------------------------------- permissions
     def permissions_for(self, who: str | int | FakeUser) -> int:
         """Guild-level permissions as Discord computes them: @everyone | roles; owner or ADMINISTRATOR -> all.
-        (Channels carry no overwrites, so channel permissions equal these.)"""
+        (A channel's overwrites: ``permissions_in``.)"""
         user = self.member(who)
         if user.id == self.owner_id:
             return ALL_PERMISSIONS
@@ -304,6 +347,14 @@ class FakeGuild:
         if perms & ADMINISTRATOR:
             return ALL_PERMISSIONS
         return perms
+
+    def permissions_in(self, who: str | int | FakeUser, channel: FakeChannel) -> int:
+        """Permissions in one channel: the guild's, less what the channel's member overwrite denies (the owner
+        and ADMINISTRATOR are not affected by overwrites)."""
+        perms = self.permissions_for(who)
+        if perms == ALL_PERMISSIONS:
+            return perms
+        return perms & ~channel.denied_to(self.member(who).id)
 
     # ---------------------------------------------------------------- payloads
     def interaction_member_payload(self, who: str | int | FakeUser) -> dict[str, Any]:
@@ -350,7 +401,7 @@ class FakeGuild:
             "voice_states": [],
             "members": [m.member_payload() for m in members],
             "channels": [c.payload() for c in self.channels.values()],
-            "threads": [],
+            "threads": [t.payload() for t in self.threads.values()],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
