@@ -9,7 +9,9 @@ from index.build.reindex import BuildOptions
 from index.embedding import Embedder, embedder_for, identity_of, make_embedder
 from index.engine import Engine, SearchConfig
 from index.errors import NewsdeskError
+from index.feedback import FeedbackEffects, FeedbackStore, feedback_path
 from index.store.folder import IndexDir
+from index.stories.follows import model_of
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +40,51 @@ def build_options(settings: Settings) -> BuildOptions:
 
 
 def make_engine(settings: Settings) -> Engine:
-    """The engine over `settings.index_dir`, with the embedder that should serve it.
+    """The engine over `settings.index_dir`, with the embedder that should serve it and the votes' effects.
 
     NEWSDESK_MODEL set: that model, whatever the index holds (a mismatch is reported when asking). Unset: an
     existing index is served with the model it was built with, so upgrading Newsdesk never breaks a running
-    bot; a new index, or `reindex --force`, gets the default model.
+    bot; a new index, or `reindex --force`, gets the default model. The votes' effects are read once here (a
+    command's answers are those the bot gives); `feedback_store` keeps a running bot's up to date.
     """
+    engine = _engine(settings)
+    path = feedback_path(settings.index_dir)
+    if settings.feedback_effects and path.exists():  # never create the store just to read nothing
+        store = FeedbackStore(path)
+        try:
+            engine.feedback = feedback_effects(settings, engine, store)
+        finally:
+            store.close()
+    return engine
+
+
+def feedback_store(settings: Settings, engine: Engine) -> FeedbackStore:
+    """The votes beside the index, for the bot to remember its answers and record votes in (one per process).
+
+    With NEWSDESK_FEEDBACK_EFFECTS on, the engine's effects are read again whenever a vote changes them, here
+    or in another process (`newsdesk feedback --reset`: noticed at the next answer remembered or vote).
+    Reading them again costs one query; votes are rare next to questions, so the engine keeps them in between.
+    """
+    store = FeedbackStore(feedback_path(settings.index_dir), index=lambda: engine.snapshot)
+    if settings.feedback_effects:
+
+        def refresh() -> None:
+            engine.feedback = feedback_effects(settings, engine, store)
+
+        refresh()
+        store.on_change(refresh)
+    return store
+
+
+def feedback_effects(settings: Settings, engine: Engine, store: FeedbackStore) -> FeedbackEffects:
+    """What the votes change in the engine's answers, with its model's vectors and near-identical threshold."""
+    return store.effects(model=model_of(engine), embed=engine.embedder.encode_queries,
+                         same_question=engine.profile.same_question,
+                         outdated_votes=settings.feedback_outdated_votes)  # fmt: skip
+
+
+def _engine(settings: Settings) -> Engine:
+    """The engine with its embedder (see make_engine), without the votes' effects."""
     options = {"batch_size": settings.batch_size, "threads": settings.threads,
                "query_prompt": settings.query_prompt, "document_prompt": settings.document_prompt}  # fmt: skip
 

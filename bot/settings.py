@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # follows disabled; it must be enabled in the Developer Portal (without it, the bot goes on without).
     members_intent: bool = False
 
+    # Feedback (the buttons under every answer; /feedback, `newsdesk feedback`): votes change the next answers (a
+    # wrong quote demoted for its question, an outdated article behind newer ones on its story) unless this is off.
+    feedback_effects: bool = True
+    # Members whose "outdated" votes mark an article outdated (one admin's vote is enough).
+    feedback_outdated_votes: int = Field(default=3, ge=1, le=1000)
+
     log_level: str = "INFO"
 
     @field_validator("guild_ids", "qa_channel_ids", "admin_role_ids", "admin_user_ids", "feeds", "allow_hosts",

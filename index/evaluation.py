@@ -100,6 +100,9 @@ class Outcome:
     quote: str | None = None  # the first quote shown (or withheld: an abstention still chose one)
     quote_article: str | None = None  # its article's key and title
     fixed: Mapping[str, float] = field(default_factory=dict)  # one retrieval score of the best passage
+    # A "wrong quote" row (index/feedback/export.py), which has no gold passage: is the passage readers flagged
+    # still quoted first? None for every other row.
+    wrong_quote: bool | None = None
 
 
 def _outcome(engine: Engine, q: dict, key_of: Mapping[int, str], doc_of: Mapping[str, str],
@@ -119,6 +122,9 @@ def _outcome(engine: Engine, q: dict, key_of: Mapping[int, str], doc_of: Mapping
         base = replace(base, fixed={"dense": hits[0].dense if hits else 0.0, "score": hits[0].score if hits else 0.0})
     if impossible:
         return base
+    if q.get("negative_passage_id"):
+        shown = answer.quotes[0] if answer.quotes else None
+        return replace(base, wrong_quote=shown is not None and key_of.get(shown.article.id) == q["negative_passage_id"])
     ranked = [key_of[a] for a in answer.ranking]
     docs = list(dict.fromkeys(doc_of.get(p) for p in ranked))
     doc = q.get("doc_id") or doc_of.get(q["passage_id"])  # without doc_id, as passages: its own passage
@@ -152,8 +158,9 @@ def evaluate(engine: Engine, questions: Sequence[dict], key_of: dict[int, str], 
 
 def report_of(outcomes: Sequence[Outcome], threshold: float, *, fixed: bool = False) -> dict:
     """The report of a set from its questions' outcomes (`threshold`: the confidence the answers needed)."""
-    pos = [o for o in outcomes if not o.impossible]
+    pos = [o for o in outcomes if not o.impossible and o.wrong_quote is None]
     neg = [o for o in outcomes if o.impossible]
+    wrong = [o.wrong_quote for o in outcomes if o.wrong_quote is not None]
     n = len(pos)
 
     def share(count: float, total: int) -> float:
@@ -188,6 +195,7 @@ def report_of(outcomes: Sequence[Outcome], threshold: float, *, fixed: bool = Fa
         "misses": [_miss(o) for o in pos if o.hit != 1][:MISSES],
         "latency_ms": {"p50": _percentile([o.latency_ms for o in outcomes], 50),
                        "p95": _percentile([o.latency_ms for o in outcomes], 95)},
+        "wrong_quotes": {"questions": len(wrong), "quoted_first": share(sum(wrong), len(wrong))} if wrong else None,
     }  # fmt: skip
 
 
@@ -325,6 +333,9 @@ def format_report(report: dict) -> str:
             lines.append(f"fixed threshold on the best passage's {key}, answering as many: abstains on "
                          f"{f['abstained_unanswerable']:.3f} of unanswerable, AUC {_fmt(f['auc'])}")  # fmt: skip
     lines += _breakdown_lines(report)
+    if report.get("wrong_quotes"):
+        w = report["wrong_quotes"]
+        lines.append(f"wrong quotes readers flagged: {w['quoted_first']:.3f} of {w['questions']} still quoted first")
     if report.get("query_embedding_ms") is not None:
         lines.append(f"latencies exclude the query embedding: {report['query_embedding_ms']:.1f} ms p50 alone")
     return "\n".join(lines)

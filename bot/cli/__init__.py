@@ -1,4 +1,5 @@
-"""The `newsdesk` command line: run, chat, reindex, ask, search, timeline, stats, follows, eval, add, sync-commands.
+"""The `newsdesk` command line: run, chat, reindex, ask, search, timeline, stats, follows, feedback, eval, add,
+sync-commands.
 
 Exit codes: 0 success, 2 usage error (a bad flag or a bad setting), 1 any other error (one line; the traceback
 only with --debug). `ask -` answers every line and exits 1 when any line failed.
@@ -23,6 +24,7 @@ from bot.cli.index_commands import (
     cmd_add,
     cmd_ask,
     cmd_eval,
+    cmd_feedback,
     cmd_follows,
     cmd_reindex,
     cmd_search,
@@ -49,6 +51,7 @@ COMMANDS = {
     "timeline": cmd_timeline,
     "stats": cmd_stats,
     "follows": cmd_follows,
+    "feedback": cmd_feedback,
     "eval": cmd_eval,
     "add": cmd_add,
     "sync-commands": cmd_sync,

@@ -1,4 +1,4 @@
-"""The commands that work on the index: reindex, add, ask, search, timeline, stats, follows, eval."""
+"""The commands that work on the index: reindex, add, ask, search, timeline, stats, follows, feedback, eval."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.cli.output import fail, progress_bar, say, say_json
 from bot.i18n.errors import cli_text
 from bot.render.terminal import (
     render_answer,
+    render_feedback,
     render_follows,
     render_hits,
     render_stats,
@@ -30,6 +31,8 @@ from index.errors import (
     NewsdeskError,
 )
 from index.evaluation import format_report, run_eval
+from index.feedback import FeedbackStore, feedback_path
+from index.feedback.export import passages_file
 from index.records import Filters
 from index.sources.feeds import FetchPolicy, fetch_page, refresh_feeds
 from index.stories.follows import FollowStore, follows_path
@@ -155,6 +158,54 @@ def cmd_follows(args, settings) -> int:
     else:
         say(render_follows(follows, pending))
     return 0
+
+
+def cmd_feedback(args, settings) -> int:
+    """The votes beside the index: the summary, or an export for `newsdesk eval`, or a reset of their effects.
+
+    Read only without --export or --reset: nothing is created when there is no store.
+    """
+    path = feedback_path(settings.index_dir)
+    if not path.exists() and not args.reset:
+        if args.export:
+            fail(f"no feedback yet ({terminal_safe(path)} does not exist): nothing to export")
+            return 1
+        say_json(_no_feedback(args.since)) if args.json else say(render_feedback(None))
+        return 0
+    store = FeedbackStore(path)
+    try:
+        out: dict = {}
+        if args.export:
+            out["exported"] = {"questions": store.export(args.export, args.since), "file": str(args.export),
+                               "passages": str(passages_file(args.export))}  # fmt: skip
+        if args.reset:
+            out["reset"] = store.reset()
+        summary = store.summary(args.since)
+    finally:
+        store.close()
+    if args.json:
+        say_json(dict(summary.to_dict(), **out))
+    elif out:
+        say(_feedback_done(out))
+    else:
+        say(render_feedback(summary))
+    return 0
+
+
+def _no_feedback(since: int | None) -> dict:
+    return {"since_days": since, "votes": {}, "answers": 0, "articles": [], "questions": [], "effects_since": None}
+
+
+def _feedback_done(out: dict) -> str:
+    lines = []
+    if "exported" in out:
+        e = out["exported"]
+        lines.append(f"wrote {e['questions']} questions to {terminal_safe(e['file'])} and their passages to "
+                     f"{terminal_safe(e['passages'])}\nmeasure with: newsdesk eval --passages "
+                     f"{terminal_safe(e['passages'])} --questions {terminal_safe(e['file'])}")  # fmt: skip
+    if "reset" in out:
+        lines.append(f"{out['reset']} votes no longer change answers (kept for the counts and --export)")
+    return "\n".join(lines)
 
 
 def cmd_stats(args, settings) -> int:

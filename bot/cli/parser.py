@@ -46,6 +46,7 @@ def int_range(low: int, high: int | None = None):
 ASK_K = (1, 10)
 SEARCH_K = (1, 100)
 EVAL_LIMIT = (1, None)
+FEEDBACK_DAYS = (1, 36500)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     fo = with_index(sub.add_parser("follows", help="the topics members follow on Discord (/follow)"))
     fo.add_argument("--json", action="store_true")
+
+    fb = with_index(sub.add_parser("feedback", help="readers' votes on answers (/feedback): counts, most flagged"))
+    fb.add_argument("--since", type=int_range(*FEEDBACK_DAYS), metavar="D", help="only the votes of the last D days")
+    fb.add_argument("--json", action="store_true")
+    fb.add_argument("--export", type=Path, metavar="FILE.jsonl",
+                    help="write the votes as a QA set for `newsdesk eval` (its passages: FILE.passages.jsonl)")  # fmt: skip
+    fb.add_argument("--reset", action="store_true",
+                    help="stop the votes cast so far from changing answers (they are kept for the counts and --export)")  # fmt: skip
 
     e = sub.add_parser("eval", help="measure retrieval, quotes and abstention on a QA set")
     e.add_argument("--passages", type=Path, required=True)

@@ -163,3 +163,27 @@ def render_follows(follows, pending: dict[int, int]) -> str:
                      f"pending {pending.get(f.id, 0)}")  # fmt: skip
     return "\n".join(lines)
 
+
+
+def render_feedback(summary) -> str:
+    """Readers' votes for the operator (`newsdesk feedback`): counts, then the most flagged articles and questions."""
+    if summary is None or not summary.answers:
+        return "No feedback yet."
+    span = f"last {summary.since_days:g} days" if summary.since_days is not None else "all time"
+    v = summary.votes
+    lines = [f"Feedback ({span}): {sum(v.values())} votes on {summary.answers} answers: helpful {v['helpful']} · "
+             f"wrong quote {v['wrong_quote']} · outdated {v['outdated']}"]  # fmt: skip
+    if summary.effects_since:
+        lines.append(f"votes change answers since {summary.effects_since} (the last `newsdesk feedback --reset`)")
+
+    def flags(f) -> str:
+        return f"{f.flags} flags (wrong quote {f.votes['wrong_quote']}, outdated {f.votes['outdated']}, helpful " \
+               f"{f.votes['helpful']})"  # fmt: skip
+
+    if summary.articles:
+        lines.append("Most flagged articles:")
+        lines += [f"  {flags(a)} · {_one(a.label)} · {_one(a.key)}" for a in summary.articles]
+    if summary.questions:
+        lines.append("Most flagged questions:")
+        lines += [f"  {flags(q)} · “{_one(q.label)}” ({_one(q.key)})" for q in summary.questions]
+    return "\n".join(lines)

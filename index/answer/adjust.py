@@ -5,8 +5,8 @@ Two effects, both on the re-ranked pool, before the cap per article and the quot
   near-identical ones (index/feedback/match.py): it is not quoted for them while other passages are, and its
   article may still be, through another passage;
 - a passage of an article marked "outdated" goes just below every passage of a newer article (by date) on the
-  same story, i.e. re-ranked at least OUTDATED_SAME_STORY of its score (index/tuning.py): the question finds
-  both nearly as good. Judged by the question rather than by text, because a later article on a story says
+  same story, i.e. re-ranked at least OUTDATED_SAME_STORY of its score (index/tuning.py): one the answer would
+  quote beside it. Judged by the question rather than by text, because a later article on a story says
   new things (index/stories/duplicates.py finds copies of one dispatch, not follow-ups). An article without a
   date cannot be told older, and is left alone.
 """

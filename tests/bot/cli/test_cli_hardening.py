@@ -316,6 +316,7 @@ FLAGS = {
     ("ask", "-k"): (["ask", "anything?", "-k"], 1, 10),
     ("search", "-k"): (["search", "anything", "-k"], 1, 100),
     ("eval", "--limit"): (["eval", "--passages", "p.jsonl", "--questions", "q.jsonl", "--limit"], 1, None),
+    ("feedback", "--since"): (["feedback", "--since"], 1, 36500),
 }
 
 
@@ -383,6 +384,7 @@ SETTINGS = {
     "follows_per_member": (1, 100, False, False),
     "follows_per_guild": (1, 10_000, False, False),
     "follow_cooldown": (0, 86_400, False, True),
+    "feedback_outdated_votes": (1, 1000, False, False),
 }  # fmt: skip
 
 

@@ -12,14 +12,15 @@ from index.stories.follows import model_of
 from tests.conftest import ARTICLES, write
 from tests.fakes import HashingEmbedder
 
-# The same story three months later: it answers the cost question nearly as well as the first article does.
+# The same story three months later: it answers the cost question too, in other words than the question's, so
+# the first article stays first (re-ranked about 1.3 against 0.95 here) until readers say otherwise.
 REOPENS = """
     title: Harbour bridge reopens after its repairs
     date: 2025-06-01
     source: Example News
     lang: en
 
-    The harbour bridge reopened on Monday after eleven weeks of repairs to its steel cables. The repairs cost 45 million euros in the end, the council said.
+    The harbour bridge reopened on Monday after eleven weeks of repairs to its steel cables. The council said the bill for the work came to 45 million euros.
     """
 COST = "How much will the harbour bridge repairs cost?"
 

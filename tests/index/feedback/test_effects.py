@@ -93,7 +93,7 @@ def test_an_outdated_article_without_a_newer_one_on_its_story_is_still_the_answe
 
 
 def test_votes_survive_a_reindex_that_renumbers_the_passages(desk, tmp_path):
-    answer_id, answer = desk.ask(COST)
+    answer_id, _ = desk.ask(COST)
     desk.store.vote(answer_id, guild_id=1, user_id=7, vote="wrong_quote")
     desk.engine.reindex([tmp_path / "articles"], force=True)  # a new version: passage ids are new
     renumbered = desk.first(OTHER)

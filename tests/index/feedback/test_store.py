@@ -53,7 +53,7 @@ def test_the_same_member_in_two_guilds_is_two_members(desk):
 
 
 def test_votes_survive_the_store_and_a_reset_in_another_process_reaches_this_one(desk):
-    answer_id, answer = desk.ask(COST)
+    answer_id, _ = desk.ask(COST)
     desk.store.vote(answer_id, guild_id=1, user_id=7, vote="wrong_quote")
     assert desk.engine.feedback.demoted
     cli = FeedbackStore(desk.store.path)  # `newsdesk feedback --reset` while the bot runs
