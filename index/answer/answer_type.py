@@ -164,7 +164,13 @@ def type_match(sentence: str, wanted: str, lang: str | None) -> float | None:
     strong = STRONG.get(wanted)
     if strong is None:
         return None
-    kinds = {s.kind for s in spans(sentence, lang)}
+    kinds = _kinds(sentence, lang)
     if kinds & strong:
         return 1.0
     return WEAK_MATCH if kinds & WEAK.get(wanted, set()) else 0.0
+
+
+@lru_cache(maxsize=8192)
+def _kinds(sentence: str, lang: str | None) -> frozenset[str]:
+    """The span kinds of `sentence`, kept: the same sentences are read for question after question."""
+    return frozenset(s.kind for s in spans(sentence, lang))
