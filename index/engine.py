@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.answer.config import SearchConfig
+from index.answer.conversation import Turn
 from index.answer.pipeline import Context, Pipeline
 from index.build.reindex import BuildOptions, Progress, reindex_folders
 from index.build.state import StateCache
 from index.embedding import Embedder, identity_of
+from index.feedback import FeedbackEffects
 from index.lang import _identifier
 from index.lang.analyzer import analyze
 from index.records import Answer, ArticleRef, Filters, Hit, IndexStats, ReindexSummary
@@ -47,6 +49,7 @@ class Engine:
         self.config = config or SearchConfig()
         self.build = build or BuildOptions()
         self.pipeline = pipeline or Pipeline()  # an evaluation baseline swaps one of its stages
+        self.feedback: FeedbackEffects | None = None  # what readers' votes change; set by bot/compose.py
         self._use(embedder)
         # What a forced rebuild moves the index to, when it was not chosen by the operator: an index is served
         # with the model it was built with until `reindex --force` (see bot/compose.py).
@@ -158,14 +161,17 @@ class Engine:
         return self.pipeline.search(self._context(), query, k, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None, *,
-            query_vector: np.ndarray | None = None) -> Answer:  # fmt: skip
+            query_vector: np.ndarray | None = None, context: Sequence[Turn] = ()) -> Answer:  # fmt: skip
         """Answer `question` with up to `k` verified quotes, or abstain and list related articles.
 
         `query_vector` is the question's embedding when the caller keeps it (a follow's topic), so it is not
         encoded again. `Filters.exclude_articles` leaves articles out of retrieval (a followed story's known
-        articles: index/stories/). Raises EmptyQuestion, QuestionTooLong, IndexMissing, ModelMismatch.
+        articles: index/stories/). `context` is the conversation so far, oldest turn first (`Turn.of(answer)`):
+        a follow-up borrows from it and says so in `Answer.context_from`. Raises EmptyQuestion,
+        QuestionTooLong, IndexMissing, ModelMismatch.
         """
-        return self.pipeline.ask(self._context(), question, k, filters, query_vector=query_vector)
+        return self.pipeline.ask(self._context(), question, k, filters, query_vector=query_vector, turns=context)
 
     def _context(self) -> Context:
-        return Context(store=lambda: self.snapshot, embedder=self.embedder, profile=self.profile, config=self.config)
+        return Context(store=lambda: self.snapshot, embedder=self.embedder, profile=self.profile, config=self.config,
+                       feedback=self.feedback)  # fmt: skip

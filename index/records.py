@@ -136,11 +136,15 @@ class Answer:
     date_hint: str | None = None
     terms: tuple[str, ...] = field(default=(), repr=False)
     ranking: tuple[int, ...] = field(default=(), repr=False)  # article ids, best first (evaluation)
+    # The question's names: stems of its capitalised words, its numbers and years (what a follow-up borrows).
+    names: tuple[str, ...] = field(default=(), repr=False)
+    # The earlier question of the conversation whose context answered this one (None: answered on its own).
+    context_from: str | None = None
     # The abstention features of the best passage (index/answer/evidence.py), for evaluation and fitting.
     evidence: dict | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "question": self.question,
             "answered": self.answered,
             "quotes": [q.to_dict() for q in self.quotes],
@@ -149,6 +153,9 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "lang": self.lang,
         }
+        if self.context_from is not None:
+            out["context_from"] = self.context_from
+        return out
 
 
 @dataclass(frozen=True)

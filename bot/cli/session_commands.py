@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from bot import compose
 from bot.cli.output import fail, progress_bar, say
 from bot.i18n.errors import cli_text
 from bot.render.terminal import render_answer, render_summary, render_timeline, terminal_safe
+from index.answer.conversation import Turn
 from index.errors import NewsdeskError
 from index.stories.timeline import build_timeline
+
+# The turns a chat's follow-up questions are answered with: older ones lend little once decayed
+# (index/tuning.py FOLLOWUP_DECAY), and a conversation rarely holds its subject longer.
+CHAT_TURNS = 5
 
 
 def cmd_chat(args, settings) -> int:
@@ -23,21 +30,30 @@ def cmd_chat(args, settings) -> int:
     engine.warm_up()
     stats = engine.stats()
     say(f"Newsdesk: {stats.articles} articles, {stats.passages} passages. Ask a question (or `/timeline topic` "
-        "for a story in dated quotes); empty line or Ctrl-D to quit.")  # fmt: skip
+        "for a story in dated quotes); a follow-up question is answered with the questions before it, a blank "
+        "line or `/new` starts over; Ctrl-D or `quit` to leave.")  # fmt: skip
+    turns: deque[Turn] = deque(maxlen=CHAT_TURNS)
     while True:
         try:
             question = input("? ")
         except EOFError:
             say()
             return 0
-        if not question.strip() or question.strip().lower() in ("quit", "exit", ":q"):
+        command, _, topic = question.strip().partition(" ")
+        if question.strip().lower() in ("quit", "exit", ":q"):
             return 0
+        if question.strip() in ("", "/new"):
+            if turns:
+                say("(new conversation)\n")
+            turns.clear()
+            continue
         try:
-            command, _, topic = question.strip().partition(" ")
             if command == "/timeline":
                 say(render_timeline(build_timeline(engine, topic)) + "\n")
             else:
-                say(render_answer(engine.ask(question)) + "\n")
+                answer = engine.ask(question, context=tuple(turns))
+                turns.append(Turn.of(answer))
+                say(render_answer(answer) + "\n")
         except NewsdeskError as exc:
             say(f"! {terminal_safe(cli_text(exc))}\n")
 

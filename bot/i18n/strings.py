@@ -127,6 +127,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{n} new article(s) · followed since {date} · the button below stops these messages",
         "fr": "{n} nouvel(s) article(s) · suivi depuis le {date} · le bouton ci-dessous arrête ces messages",
     },
+    "following_up": {"en": "Following up on “{question}”", "fr": "Suite de « {question} »"},
     "minutes": {"en": "{n} min", "fr": "{n} min"},
     "seconds": {"en": "{n} s", "fr": "{n} s"},
 }

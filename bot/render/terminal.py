@@ -91,10 +91,17 @@ def _nothing_found(key: str, lang: str, related) -> str:
 def render_answer(answer: Answer) -> str:
     lang = answer.lang
     if not answer.answered:
-        return _nothing_found("not_found", lang, answer.related)
+        return _following_up(answer) + _nothing_found("not_found", lang, answer.related)
     lines = [render_quote(i, q, lang) for i, q in enumerate(answer.quotes, start=1)]
     lines.append(t("footer", lang, articles=answer.articles_searched, ms=round(answer.took_ms)))
-    return "\n\n".join(lines)
+    return _following_up(answer) + "\n\n".join(lines)
+
+
+def _following_up(answer: Answer) -> str:
+    """The line that says an answer took the conversation's context, and from which earlier question."""
+    if answer.context_from is None:
+        return ""
+    return f"({t('following_up', answer.lang, question=_one(answer.context_from))})\n"
 
 
 def render_hits(hits: list[Hit]) -> str:

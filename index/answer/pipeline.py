@@ -1,4 +1,4 @@
-"""The answer pipeline: parse -> retrieve -> fuse -> rerank -> diversify -> quotes -> abstain.
+"""The answer pipeline: parse -> (follow-up) -> retrieve -> fuse -> rerank -> feedback -> diversify -> quotes -> abstain.
 
 Each stage is a small function of its own module with typed hand-offs; `Pipeline` wires them and holds the
 stage an evaluation may swap (the fusion: index/evaluation.py measures BM25 alone, dense alone and RRF so).
@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.answer import abstain
+from index.answer.adjust import apply_feedback
 from index.answer.config import SearchConfig
+from index.answer.conversation import FollowUp, Turn, boosted, plan
 from index.answer.diversify import diversify
 from index.answer.evidence import evidence
 from index.answer.fuse import Candidate, Fusion, convex, ranked, with_dates
@@ -23,6 +25,7 @@ from index.answer.quotes import pick_quotes, requote_across_languages
 from index.answer.rerank import rerank
 from index.answer.retrieve import retrieve, selection
 from index.embedding import Embedder
+from index.feedback import FeedbackEffects
 from index.records import Answer, Filters, Hit
 from index.store.base import Store
 from index.text.dates import DateHint
@@ -39,6 +42,7 @@ class Context:
     embedder: Embedder
     profile: Profile
     config: SearchConfig
+    feedback: FeedbackEffects | None = None  # what readers' votes change (index/feedback/); None: nothing
 
 
 @dataclass(frozen=True)
@@ -48,26 +52,51 @@ class Pipeline:
     fuse: Fusion = convex
 
     def ask(self, ctx: Context, text: str, k: int | None = None, filters: Filters | None = None, *,
-            query_vector: np.ndarray | None = None) -> Answer:  # fmt: skip
+            query_vector: np.ndarray | None = None, turns: Sequence[Turn] = ()) -> Answer:  # fmt: skip
         """Answer `text` with up to `k` verified quotes, or abstain and list related articles.
 
+        `turns` are the conversation's earlier questions, oldest first: an elliptic question, or one its own
+        words do not answer confidently, borrows their terms and articles (index/answer/conversation.py).
         Raises EmptyQuestion, QuestionTooLong, ValueError (k), what loading the store raises.
         """
         started = time.perf_counter()
-        cfg, profile = ctx.config, ctx.profile
-        question = parse(text, cfg.max_question_chars)
-        k = _at_least_one(cfg.k if k is None else k)
+        question = parse(text, ctx.config.max_question_chars)
+        k = _at_least_one(ctx.config.k if k is None else k)
         store = ctx.store()
-        hint = date_hint(question, filters)
         qvec = None
         if store.size:
             qvec = ctx.embedder.encode_queries([question.text]) if query_vector is None else _row(query_vector)
-        cands = self.candidates(store, profile, cfg, question, qvec, filters, hint)
-        terms = weighed(question.terms, store.terms(profile.bm25_k1, profile.bm25_b) if store.size else None)
+        follow = plan(question, turns) if turns and store.size else None
+        alone = None
+        if follow is None or follow.check_alone:
+            alone = self.answer(ctx, store, question, qvec, k, filters)
+        if follow is not None and (alone is None or not alone.answered):  # its own words do not answer it
+            qvec = follow.vector(qvec, ctx.embedder.encode_queries(list(follow.vectors)))
+            answer = self.answer(ctx, store, question, qvec, k, filters, follow)
+            # A question with words of its own is not answered from the conversation's article unless the quote
+            # holds some of them: "a lemon tart recipe?" after a story about OpenAI is not about OpenAI.
+            if alone is None or (answer.answered and follow.quotes_own_words(question, answer)):
+                alone = replace(answer, context_from=follow.source)
+        took = (time.perf_counter() - started) * 1000
+        log.debug("ask: %d chars, lang %s, confidence %.3f, context %s, %.1f ms", len(question.text),
+                  question.lang, alone.confidence, alone.context_from is not None, took)  # fmt: skip
+        return replace(alone, took_ms=took)
+
+    def answer(self, ctx: Context, store: Store, question: Question, qvec: np.ndarray | None, k: int,
+               filters: Filters | None, follow: FollowUp | None = None) -> Answer:  # fmt: skip
+        """The stages after parsing: the answer to `question` (with what it borrows from its conversation)."""
+        cfg, profile = ctx.config, ctx.profile
+        hint = date_hint(question, filters)
+        asked = follow.question(question) if follow else question
+        cands = self.candidates(store, profile, cfg, asked, qvec, filters, hint, follow.boosts if follow else None)
+        terms = weighed(asked.terms, store.terms(profile.bm25_k1, profile.bm25_b) if store.size else None)
+        if follow:
+            terms = follow.weigh(terms)
         top = rerank(cands[: cfg.rerank_depth], store, terms, profile.sentence_weight)
+        top = apply_feedback(top, store, qvec, ctx.feedback)
         best = diversify(top.order + cands[cfg.rerank_depth :], cfg.max_per_article,
                          max(cfg.ranking_depth, k + cfg.more))  # fmt: skip
-        features = evidence(store, question, terms, best, top.final, top.passages, k1=profile.bm25_k1,
+        features = evidence(store, asked, terms, best, top.final, top.passages, k1=profile.bm25_k1,
                             b=profile.bm25_b) if best else None  # fmt: skip
         confidence = abstain.confidence(features, profile.confidence(question.lang, best[0].cross)) if features else 0.0
         chosen = {**top.quotes, **requote_across_languages(store, ctx.embedder, terms, best[:k], top.passages,
@@ -75,22 +104,20 @@ class Pipeline:
         quotes = pick_quotes(best, chosen, top.final, top.passages, terms, limit=k + cfg.more,
                              min_relative=profile.min_relative_score, overlap=cfg.duplicate_overlap)  # fmt: skip
         answered = bool(quotes) and confidence >= profile.min_confidence
-        took = (time.perf_counter() - started) * 1000
-        log.debug("ask: %d chars, lang %s, confidence %.3f, %.1f ms", len(question.text), question.lang,
-                  confidence, took)  # fmt: skip
         return Answer(
             question=question.text,
             answered=answered,
             quotes=tuple(quotes[:k]) if answered else (),
             more=tuple(quotes[k:]) if answered else (),
             related=() if answered else abstain.related(best, store.articles),
-            took_ms=took,
+            took_ms=0.0,  # set by `ask`
             articles_searched=len(store.articles),
             lang=question.lang,
             confidence=confidence,
             date_hint=hint.phrase if hint else None,
-            terms=tuple(terms.weights),
+            terms=tuple(question.terms.weights),
             ranking=tuple(c.article for c in best[: cfg.ranking_depth]),
+            names=tuple(sorted(question.terms.names | question.numbers)),
             evidence=dict(features or {}, cross=float(best[0].cross)) if best else None,
         )
 
@@ -110,8 +137,10 @@ class Pipeline:
         ]  # fmt: skip
 
     def candidates(self, store: Store, profile: Profile, cfg: SearchConfig, question: Question,
-                   qvec: np.ndarray | None, filters: Filters | None, hint: DateHint | None) -> list[Candidate]:  # fmt: skip
-        """Retrieve and fuse: the candidates best first (`hint` boosts the articles dated in its range)."""
+                   qvec: np.ndarray | None, filters: Filters | None, hint: DateHint | None,
+                   boosts: Mapping[int, float] | None = None) -> list[Candidate]:  # fmt: skip
+        """Retrieve and fuse: the candidates best first (`hint` boosts the articles dated in its range, `boosts`
+        the articles a conversation quoted)."""
         if qvec is None:  # an empty index
             return []
         found = retrieve(store, question, qvec, selection(store, filters), k=min(cfg.candidates, store.size),
@@ -119,7 +148,8 @@ class Pipeline:
         if found is None:
             return []
         fused = self.fuse(found, profile.weight(question.lang))
-        return ranked(found, with_dates(found, fused.scores, store.articles, hint, cfg.date_boost), fused.cross)
+        scores = with_dates(found, fused.scores, store.articles, hint, cfg.date_boost)
+        return ranked(found, boosted(found, scores, boosts) if boosts else scores, fused.cross)
 
 
 def _at_least_one(k: int) -> int:
