@@ -13,14 +13,11 @@ another process (the bot, after `newsdesk feedback --reset`) notices at its next
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +28,7 @@ from index.feedback.records import VOTES, Demotion, FeedbackEffects, FeedbackSum
 from index.feedback.summary import summarize
 from index.files import iso_utc
 from index.records import Answer
+from index.sidecar import SidecarStore, beside
 from index.store.base import Store
 from index.tuning import DEFAULT
 
@@ -77,62 +75,31 @@ CREATE INDEX IF NOT EXISTS votes_time ON votes(voted_at);
 
 def feedback_path(index_dir: Path | str) -> Path:
     """Where the votes on an index's answers live: beside the index folder, never inside a version of it."""
-    index_dir = Path(index_dir)
-    return index_dir.with_name(index_dir.name + ".feedback.sqlite")
+    return beside(index_dir, ".feedback.sqlite")
 
 
 def passage_hash(article_key: str, text: str) -> str:
     return hashlib.sha256(f"{article_key}\n{text}".encode()).hexdigest()
 
 
-class FeedbackStore:
-    """The votes on one index's answers, in SQLite (WAL: the CLI may read while the bot writes). Thread-safe.
+class FeedbackStore(SidecarStore):
+    """The votes on one index's answers, in SQLite beside it (index/sidecar.py). Thread-safe.
 
     `index` gives the version being served (`lambda: engine.snapshot`): remembering an answer reads its
     passages and article keys there.
     """
 
+    SCHEMA = SCHEMA
+    SCHEMA_VERSION = SCHEMA_VERSION
+
     def __init__(self, path: Path | str, salt: bytes | None = None, *, index: Callable[[], Store] | None = None):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._index = index
-        self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-        with self._tx() as cur:
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA foreign_keys = ON")
-            cur.executescript(SCHEMA)
-            cur.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            cur.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
-            cur.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
-        self._salt = salt if salt is not None else bytes.fromhex(self._meta("salt") or "")
+        super().__init__(path, salt)
         self._seen = self.generation()
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._db.cursor()
-            try:
-                yield cur
-                self._db.commit()
-            except BaseException:
-                self._db.rollback()
-                raise
-            finally:
-                cur.close()
-
-    def _rows(self, sql: str, args: Sequence = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    def _meta(self, key: str) -> str | None:
-        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
+    def _initial_meta(self, cur: sqlite3.Cursor) -> None:
+        cur.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
 
     def _changed(self, cur: sqlite3.Cursor) -> None:
         cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
@@ -162,7 +129,7 @@ class FeedbackStore:
     def member_key(self, guild_id: int | None, user_id: int) -> str:
         """The salted hash that stands for a member of a guild (or of direct messages) in this store."""
         where = "dm" if guild_id is None else str(int(guild_id))
-        return hashlib.sha256(self._salt + f"{where}:{int(user_id)}".encode()).hexdigest()
+        return self._salted(f"{where}:{int(user_id)}")
 
     def remember(self, answer_id: str, *, guild_id: int | None, channel_id: int | None, answer: Answer, model: str,
                  question_vector: np.ndarray | None, now: float | None = None) -> None:  # fmt: skip

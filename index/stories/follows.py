@@ -22,15 +22,10 @@ Times are Unix seconds (UTC).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +34,7 @@ import numpy as np
 from index.embedding import identity_of
 from index.files import iso_utc
 from index.records import ArticleRef, Filters, Quote
+from index.sidecar import SidecarStore, beside
 from index.stories.duplicates import near_duplicate
 from index.stories.timeline import quoted
 from index.text.normalize import fold
@@ -86,8 +82,7 @@ CREATE TABLE IF NOT EXISTS seen (           -- each article's content hash at th
 
 def follows_path(index_dir: Path | str) -> Path:
     """Where the follows of an index live: beside the index folder, never inside a version of it."""
-    index_dir = Path(index_dir)
-    return index_dir.with_name(index_dir.name + ".follows.sqlite")
+    return beside(index_dir, ".follows.sqlite")
 
 
 @dataclass(frozen=True)
@@ -154,56 +149,17 @@ class CheckResult:
     took_ms: float
 
 
-class FollowStore:
-    """The follows of one index, in SQLite (WAL: the CLI may read while the bot writes). Thread-safe."""
+class FollowStore(SidecarStore):
+    """The follows of one index, in SQLite beside it (index/sidecar.py). Thread-safe."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-        with self._lock, contextlib.closing(self._db.cursor()) as cur:
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA foreign_keys = ON")
-            cur.executescript(SCHEMA)
-            cur.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            cur.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
-            self._db.commit()
-        self._salt = bytes.fromhex(self._meta("salt") or "")
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._db.cursor()
-            try:
-                yield cur
-                self._db.commit()
-            except BaseException:
-                self._db.rollback()
-                raise
-            finally:
-                cur.close()
-
-    def _rows(self, sql: str, args: Sequence = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    def _meta(self, key: str) -> str | None:
-        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
-
-    def _set_meta(self, cur: sqlite3.Cursor, key: str, value: str) -> None:
-        cur.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+    SCHEMA = SCHEMA
+    SCHEMA_VERSION = SCHEMA_VERSION
 
     # --- members ------------------------------------------------------------------------------------------
 
     def member_key(self, guild_id: int, user_id: int) -> str:
         """The salted hash that stands for a member of a guild in this store."""
-        return hashlib.sha256(self._salt + f"{int(guild_id)}:{int(user_id)}".encode()).hexdigest()
+        return self._salted(f"{int(guild_id)}:{int(user_id)}")
 
     # --- follows ------------------------------------------------------------------------------------------
 
