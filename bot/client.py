@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 from typing import Any
 
@@ -14,24 +15,28 @@ from discord.ext import commands
 
 from bot.access import Access
 from bot.cogs.admin import AdminCog
+from bot.cogs.feedback import FeedbackCog
 from bot.cogs.follow import FollowCog
 from bot.cogs.qa import QACog
-from bot.compose import make_engine
+from bot.compose import feedback_store, make_engine
+from bot.conversations import Conversations
 from bot.i18n.commands import NewsdeskTranslator
 from bot.jobs import Jobs
 from bot.replies import NONE
 from bot.settings import Settings
 from bot.tree import NewsdeskTree
 from index.engine import Engine
+from index.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
 
 class NewsdeskBot(commands.Bot):
-    """Newsdesk on Discord. Build the engine first and hand it in (see discord.py's advanced_startup)."""
+    """Newsdesk on Discord. Build the engine (and the feedback store, when on) first and hand them in (see
+    discord.py's advanced_startup)."""
 
     def __init__(self, settings: Settings, engine: Engine, *, message_content: bool = True,
-                 members: bool | None = None, **kwargs: Any):  # fmt: skip
+                 members: bool | None = None, feedback: FeedbackStore | None = None, **kwargs: Any):  # fmt: skip
         intents = discord.Intents.default()
         intents.message_content = message_content
         # The server members intent (privileged, off unless NEWSDESK_MEMBERS_INTENT) only tells the follows cog
@@ -50,6 +55,9 @@ class NewsdeskBot(commands.Bot):
         self.engine = engine
         self.jobs = Jobs()
         self.access = Access(settings)
+        self.feedback = feedback
+        # In memory only: a restart forgets the conversations (the next question is answered on its own).
+        self.conversations = Conversations(settings.conversation_turns, settings.conversation_minutes)
 
     async def setup_hook(self) -> None:
         # Hand the GIL back to the event loop more often than every 5 ms while workers run Python code.
@@ -58,9 +66,10 @@ class NewsdeskBot(commands.Bot):
         await self.jobs.offload(self.engine.warm_up)
         await self.tree.set_translator(NewsdeskTranslator())
         services = {"engine": self.engine, "settings": self.settings, "jobs": self.jobs, "access": self.access}
-        await self.add_cog(QACog(self, **services))
+        await self.add_cog(QACog(self, **services, feedback=self.feedback, conversations=self.conversations))
         await self.add_cog(AdminCog(self, **services))
         await self.add_cog(FollowCog(self, **services))
+        await self.add_cog(FeedbackCog(self, **services, feedback=self.feedback))
         # Guild commands update at once; global ones take up to an hour and creates are rate-limited:
         # sync only the configured guilds here, and globally only through `newsdesk sync-commands --global`.
         for gid in self.settings.guild_ids:
@@ -126,6 +135,12 @@ def run_bot(settings: Settings) -> int:
         log.warning("the index at %s was written by an older Newsdesk: updating it (vectors are reused)",
                     settings.index_dir)  # fmt: skip
         log.info("%s", engine.reindex(settings.articles_dir, who="newsdesk run (index update)"))
+    try:
+        feedback = feedback_store(settings, engine)
+    except (OSError, sqlite3.Error) as exc:
+        log.error("the feedback store beside %s cannot be opened (%s): answers go out without vote buttons",
+                  settings.index_dir, exc)  # fmt: skip
+        feedback = None
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -133,13 +148,16 @@ def run_bot(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await serve(settings, engine, stop)
+        await serve(settings, engine, stop, feedback=feedback)
 
     try:
         asyncio.run(main())
     except discord.LoginFailure:
         log.error("Discord refused the token: check DISCORD_TOKEN")
         return 1
+    finally:
+        if feedback is not None:
+            feedback.close()
     return 0
 
 

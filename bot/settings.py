@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     # follows disabled; it must be enabled in the Developer Portal (without it, the bot goes on without).
     members_intent: bool = False
 
+    # Conversations: follow-ups by replying to an answer, or in a thread the bot opened from it (off: no threads;
+    # on-request: a "Follow up in a thread" button; always: a thread from every answer where the channel allows).
+    # The turns are kept in memory only, per thread or reply chain, and forgotten after the silence.
+    answer_threads: str = Field(default="off", pattern="^(off|on-request|always)$")
+    conversation_turns: int = Field(default=5, ge=1, le=50)
+    conversation_minutes: float = Field(default=30.0, gt=0, le=10080, allow_inf_nan=False)
+
     # Feedback (the buttons under every answer; /feedback, `newsdesk feedback`): votes change the next answers (a
     # wrong quote demoted for its question, an outdated article behind newer ones on its story) unless this is off.
     feedback_effects: bool = True

@@ -1,4 +1,10 @@
-"""Members' side: questions by mention or in Q&A channels, /ask, /search, /sources, /status."""
+"""Members' side: questions by mention, in Q&A channels, by reply and in the bot's threads; /ask, /search,
+/sources, /status.
+
+A reply to one of the bot's answers, or a question in a thread the bot opened from one, is a follow-up: it is
+asked with its conversation's turns (bot/conversations.py, in memory only). Every answer with quotes is kept in
+the feedback store before it is sent (when the store is on), so that its vote buttons can be recorded.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.access import Access
+from bot.answer_buttons import ThreadButton, new_answer_id, with_answer_buttons
+from bot.conversations import Conversations
 from bot.i18n.errors import error_text
 from bot.i18n.strings import lang_of, t
 from bot.jobs import Jobs
@@ -19,11 +27,15 @@ from bot.options import filters_of
 from bot.render import embeds as render
 from bot.replies import NONE, cooling_down, wait_text
 from bot.settings import Settings
+from index.answer.conversation import Turn
 from index.engine import Engine
 from index.errors import IndexMissing, NewsdeskError
+from index.feedback import FeedbackStore
 from index.lang import detect_language
 from index.lang.cues import has_question_form
-from index.records import Answer
+from index.records import Answer, Filters
+from index.stories.follows import model_of
+from index.text.normalize import normalize_line
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +50,19 @@ def looks_like_question(text: str, min_chars: int, require_form: bool) -> bool:
     if not require_form:
         return True
     return text.endswith("?") or has_question_form(text)
+
+
+def thread_name(question: str, lang: str) -> str:
+    """A thread's name from its first question: one line, at most 100 characters (Discord's limit)."""
+    return render.cut(normalize_line(question), 100) or t("thread_name", lang)
+
+
+def remember_answer(engine: Engine, store: FeedbackStore, answer_id: str, answer: Answer, guild_id: int | None,
+                    channel_id: int | None) -> None:  # fmt: skip
+    """Keep an answer in the feedback store with its question's vector (in a worker thread: it embeds)."""
+    vector = engine.embedder.encode_queries([answer.question])[0]
+    store.remember(answer_id, guild_id=guild_id, channel_id=channel_id, answer=answer, model=model_of(engine),
+                   question_vector=vector)  # fmt: skip
 
 
 class MoreView(discord.ui.View):
@@ -94,10 +119,18 @@ class SourcesView(discord.ui.View):
 
 
 class QACog(commands.Cog):
-    """Questions by mention or in Q&A channels, /ask, /search, /sources, /status."""
+    """Questions by mention, in Q&A channels, by reply and in its threads; /ask, /search, /sources, /status."""
 
-    def __init__(self, bot: commands.Bot, *, engine: Engine, settings: Settings, jobs: Jobs, access: Access):
+    def __init__(self, bot: commands.Bot, *, engine: Engine, settings: Settings, jobs: Jobs, access: Access,
+                 feedback: FeedbackStore | None = None, conversations: Conversations | None = None):  # fmt: skip
         self.bot, self.engine, self.settings, self.jobs, self.access = bot, engine, settings, jobs, access
+        self.feedback = feedback
+        if conversations is None:
+            conversations = Conversations(settings.conversation_turns, settings.conversation_minutes)
+        self.conversations = conversations
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ThreadButton)
 
     # --- messages --------------------------------------------------------------------------------------
 
@@ -105,32 +138,118 @@ class QACog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.bot.user is None:
             return
-        settings = self.settings
-        mentioned = settings.answer_mentions and self.bot.user in message.mentions
-        in_qa = message.channel.id in settings.qa_channel_ids
-        if not (mentioned or in_qa):
+        addressed = self._addressed(message)
+        if addressed is None:
             return
+        question, key = addressed
+        lang = _lang_of_text(question)
+        left = self.access.cooldown_left(message.author.id)
+        if left > 0:
+            await message.reply(wait_text(left, lang), allowed_mentions=NONE, mention_author=False, delete_after=10)
+            return
+        answer = answer_id = None
+        async with message.channel.typing():
+            try:
+                answer, answer_id = await self._answer(question, key, message.guild, message.channel)
+                content = render.answer_text(answer)
+            except NewsdeskError as exc:
+                content = error_text(exc, lang)
+            except Exception:
+                log.exception("answering a message failed")
+                content = t("error_generic", lang)
+        view = with_answer_buttons(None, answer_id, lang, thread=self._offers_thread(message.channel))
+        sent = await message.reply(content, view=view, allowed_mentions=NONE, mention_author=False)
+        if answer is not None:
+            await self._continue(key, answer, sent, question)
+
+    def _addressed(self, message: discord.Message) -> tuple[str, int | None] | None:
+        """The question a message asks the bot and the conversation it continues; None when it is not for the bot.
+
+        A mention is always for the bot; a message in a Q&A channel, in one of the bot's threads or in reply to
+        one of its messages is when it looks like a question (chatter there is left alone).
+        """
+        settings, me = self.settings, self.bot.user
+        mentioned = settings.answer_mentions and me in message.mentions
+        key = self._thread_key(message.channel)
+        reference = message.reference
+        replied = key is None and reference is not None and reference.message_id is not None and (
+            self.conversations.key_of(reference.message_id) is not None
+            or getattr(reference.resolved, "author", None) == me)  # fmt: skip
+        if replied:
+            key = self.conversations.key_of(reference.message_id)
+        in_thread = isinstance(message.channel, discord.Thread) and message.channel.owner_id == me.id
+        if not (mentioned or message.channel.id in settings.qa_channel_ids or in_thread or replied):
+            return None
         question = _MENTION.sub(" ", message.content).strip()
         if not mentioned and not looks_like_question(question, settings.min_question_chars,
                                                      settings.require_question_form):  # fmt: skip
+            return None
+        return (question, key) if question else None
+
+    def _thread_key(self, channel: object) -> int | None:
+        """In a thread the bot opened from an answer: its conversation (the answer's, while remembered)."""
+        if not (isinstance(channel, discord.Thread) and self.bot.user and channel.owner_id == self.bot.user.id):
+            return None
+        return self.conversations.key_of(channel.id) or channel.id
+
+    def _offers_thread(self, channel: object) -> bool:
+        """Whether an answer here gets the "Follow up in a thread" button."""
+        return self.settings.answer_threads == "on-request" and isinstance(channel, discord.TextChannel)
+
+    async def _answer(self, question: str, key: int | None, guild: discord.Guild | None, channel: object,
+                      filters: Filters | None = None) -> tuple[Answer, str | None]:  # fmt: skip
+        """Ask with the conversation's turns, off the event loop; the answer and its id in the feedback store."""
+        turns = self.conversations.turns(key)
+        answer = await self.jobs.offload(self.engine.ask, question, None, filters, context=turns)
+        return answer, await self._remember(answer, guild.id if guild else None, getattr(channel, "id", None))
+
+    async def _remember(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> str | None:
+        """Keep an answer with quotes for its votes; None (sent without vote buttons) when the store is off or fails."""
+        if self.feedback is None or not answer.answered:
+            return None
+        answer_id = new_answer_id()
+        try:
+            await self.jobs.offload(remember_answer, self.engine, self.feedback, answer_id, answer, guild_id,
+                                    channel_id)  # fmt: skip
+        except Exception:
+            log.exception("the feedback store could not keep an answer: it is sent without vote buttons")
+            return None
+        return answer_id
+
+    async def _continue(self, key: int | None, answer: Answer, sent: discord.Message, question: str) -> None:
+        """Add the turn to its conversation (a new one is keyed by this answer); open a thread when always on."""
+        self.conversations.add(key or sent.id, Turn.of(answer), sent.id)
+        if key is None and self.settings.answer_threads == "always":
+            await self._open_thread(sent, question, answer.lang)
+
+    async def _open_thread(self, message: discord.Message, question: str, lang: str) -> discord.Thread | None:
+        """A thread from the answer, where the channel allows it; else None (the answer stays in the channel)."""
+        channel = message.channel
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        if not channel.permissions_for(channel.guild.me).create_public_threads:
+            log.info("no thread from the answer in #%s: the bot may not open threads there", channel)
+            return None
+        try:
+            return await message.create_thread(name=thread_name(question, lang), auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.warning("no thread from the answer in #%s: %s", channel, exc)
+            return None
+
+    async def thread_from_button(self, interaction: discord.Interaction) -> None:
+        """ "Follow up in a thread": open it from the answer that carries the button (or say why not)."""
+        lang = lang_of(interaction.locale)
+        message = interaction.message
+        await interaction.response.defer()
+        turns = self.conversations.turns(self.conversations.key_of(message.id))
+        try:
+            await message.create_thread(name=thread_name(turns[0].question if turns else "", lang),
+                                        auto_archive_duration=1440)  # fmt: skip
             return
-        if not question:
-            return
-        left = self.access.cooldown_left(message.author.id)
-        if left > 0:
-            await message.reply(wait_text(left, _lang_of_text(question)), allowed_mentions=NONE,
-                                mention_author=False, delete_after=10)  # fmt: skip
-            return
-        async with message.channel.typing():
-            try:
-                answer = await self.jobs.offload(self.engine.ask, question)
-                content = render.answer_text(answer)
-            except NewsdeskError as exc:
-                content = error_text(exc, _lang_of_text(question))
-            except Exception:
-                log.exception("answering a message failed")
-                content = t("error_generic", _lang_of_text(question))
-        await message.reply(content, allowed_mentions=NONE, mention_author=False)
+        except discord.HTTPException as exc:
+            log.info("thread button in #%s: %s", interaction.channel, exc)
+            text = t("thread_exists", lang, thread=message.id) if exc.code == 160004 else t("thread_refused", lang)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
 
     # --- slash commands --------------------------------------------------------------------------------
 
@@ -156,10 +275,15 @@ class QACog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         lang = lang_of(interaction.locale)
-        answer = replace(await self.jobs.offload(self.engine.ask, question, None, filters), lang=lang)
-        embed = render.answer_embed(answer)
-        view = MoreView(answer, lang, private) if answer.answered and answer.more else None
-        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+        key = None if private else self._thread_key(interaction.channel)
+        answer, answer_id = await self._answer(question, key, interaction.guild, interaction.channel, filters)
+        shown = replace(answer, lang=lang)  # the member's language; the turn keeps the question's
+        embed = render.answer_embed(shown)
+        view = MoreView(shown, lang, private) if answer.answered and answer.more else None
+        view = with_answer_buttons(view, answer_id, lang, thread=not private and self._offers_thread(interaction.channel))
+        sent = await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+        if not private:
+            await self._continue(key, answer, sent, question)
 
     @app_commands.command(name="search", description=_("List the passages that match some words"))
     @app_commands.describe(query=_("Words to look for"), k=_("How many passages"))

@@ -32,6 +32,8 @@ FRENCH = {
     "Stop following a topic": "Ne plus suivre un sujet",
     "The topic to stop following": "Le sujet à ne plus suivre",
     "List your follows (admins: the whole server's)": "Lister vos suivis (admins : ceux de tout le serveur)",
+    "What members said about the answers (admins)": "Ce que les membres ont dit des réponses (admins)",
+    "Only the votes of the last days": "Seulement les votes des derniers jours",
 }
 
 

@@ -127,7 +127,53 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{n} new article(s) · followed since {date} · the button below stops these messages",
         "fr": "{n} nouvel(s) article(s) · suivi depuis le {date} · le bouton ci-dessous arrête ces messages",
     },
+    # Conversations and feedback (bot/cogs/qa.py, bot/cogs/feedback.py, bot/answer_buttons.py)
     "following_up": {"en": "Following up on “{question}”", "fr": "Suite de « {question} »"},
+    "thread_button": {"en": "Follow up in a thread", "fr": "Poursuivre dans un fil"},
+    "thread_name": {"en": "Follow-up", "fr": "Suite"},
+    "thread_refused": {
+        "en": "I cannot open a thread here: reply to the answer to ask a follow-up.",
+        "fr": "Je ne peux pas ouvrir de fil ici : répondez à la réponse pour poser une question de suivi.",
+    },
+    "thread_exists": {"en": "The thread is open: <#{thread}>", "fr": "Le fil est ouvert : <#{thread}>"},
+    "vote_helpful": {"en": "Helpful", "fr": "Utile"},
+    "vote_wrong_quote": {"en": "Wrong quote", "fr": "Citation erronée"},
+    "vote_outdated": {"en": "Outdated", "fr": "Dépassé"},
+    "voted_recorded": {
+        "en": "Thank you: your vote “{vote}” is recorded.",
+        "fr": "Merci : votre vote « {vote} » est enregistré.",
+    },
+    "voted_changed": {"en": "Your vote is now “{vote}”.", "fr": "Votre vote est désormais « {vote} »."},
+    "voted_same": {
+        "en": "You already voted “{vote}” on this answer.",
+        "fr": "Vous avez déjà voté « {vote} » pour cette réponse.",
+    },
+    "voted_unknown": {
+        "en": "This answer is no longer on record: the vote was not kept.",
+        "fr": "Cette réponse n’est plus enregistrée : le vote n’a pas été retenu.",
+    },
+    "voted_failed": {
+        "en": "Votes cannot be recorded right now.",
+        "fr": "Les votes ne peuvent pas être enregistrés pour le moment.",
+    },
+    "feedback_title": {"en": "Feedback on answers", "fr": "Avis sur les réponses"},
+    "feedback_since": {"en": "the last {days} days", "fr": "les {days} derniers jours"},
+    "feedback_all": {"en": "since the start", "fr": "depuis le début"},
+    "feedback_counts": {
+        "en": "Answers with votes, {period}: {answers}",
+        "fr": "Réponses ayant reçu des votes, {period} : {answers}",
+    },
+    "feedback_articles": {"en": "Most flagged articles", "fr": "Articles les plus signalés"},
+    "feedback_questions": {"en": "Most flagged questions", "fr": "Questions les plus signalées"},
+    "feedback_none": {"en": "No votes yet.", "fr": "Aucun vote pour l’instant."},
+    "feedback_reset": {
+        "en": "Votes since {date} change the answers (earlier ones were reset).",
+        "fr": "Les votes depuis le {date} modifient les réponses (les précédents ont été réinitialisés).",
+    },
+    "feedback_off": {
+        "en": "Feedback is turned off on this bot.",
+        "fr": "Les avis sont désactivés sur ce bot.",
+    },
     "minutes": {"en": "{n} min", "fr": "{n} min"},
     "seconds": {"en": "{n} s", "fr": "{n} s"},
 }

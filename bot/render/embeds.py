@@ -123,13 +123,22 @@ def _fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
+def following_up(answer: Answer) -> str:
+    """"-# Following up on “earlier question”" when the answer took its conversation's context, else ""."""
+    if answer.context_from is None:
+        return ""
+    earlier = escape(cut(_line(answer.context_from), 150))
+    return f"-# ↪ {t('following_up', answer.lang, question=earlier)}\n"
+
+
 def answer_embed(answer: Answer, quotes: tuple[Quote, ...] | None = None, start: int = 1) -> discord.Embed:
     """The answer as one embed: quotes with linked sources, or "not in the articles" with related reading."""
     lang = answer.lang
     footer = t("footer", lang, articles=answer.articles_searched, ms=round(answer.took_ms))
+    context = following_up(answer) if start == 1 else ""
     if not answer.answered:
         embed = discord.Embed(title=t("not_found_title", lang), colour=NOT_FOUND_COLOUR,
-                              description=t("not_found", lang))  # fmt: skip
+                              description=context + t("not_found", lang))  # fmt: skip
         if answer.related:
             lines = [f"• {source_markdown(r, lang)}" for r in answer.related]
             embed.add_field(name=t("related", lang), value=cut("\n".join(lines), FIELD_VALUE_MAX), inline=False)
@@ -140,10 +149,10 @@ def answer_embed(answer: Answer, quotes: tuple[Quote, ...] | None = None, start:
     blocks = []
     for n, q in enumerate(quotes, start=start):
         blocks.append(f"**{n}.** {language_mark(q, lang)}« {_quote_markdown(q)} »\n— {source_markdown(q.article, lang)}")
-    description = "\n\n".join(blocks)
+    description = context + "\n\n".join(blocks)
     while len(description) > DESCRIPTION_MAX and len(blocks) > 1:
         blocks.pop()
-        description = "\n\n".join(blocks)
+        description = context + "\n\n".join(blocks)
     embed.description = cut(description, DESCRIPTION_MAX)
     embed.set_footer(text=cut(footer, FOOTER_MAX))
     return _fit(embed)
@@ -152,13 +161,14 @@ def answer_embed(answer: Answer, quotes: tuple[Quote, ...] | None = None, start:
 def answer_text(answer: Answer) -> str:
     """The answer as plain message content (replies to messages), within 2,000 characters."""
     lang = answer.lang
+    context = following_up(answer)
     if not answer.answered:
-        lines = [t("not_found", lang)]
+        lines = [context + t("not_found", lang)]
         if answer.related:
             lines.append(t("related", lang))
             lines += [f"• {source_markdown(r, lang)}" for r in answer.related]
         return cut("\n".join(lines), CONTENT_MAX)
-    parts = []
+    parts = [context.rstrip("\n")] if context else []
     budget = CONTENT_MAX - 80
     for n, q in enumerate(answer.quotes, start=1):
         block = f"**{n}.** {language_mark(q, lang)}« {_quote_markdown(q, 600)} »\n— {source_markdown(q.article, lang)}"

@@ -192,13 +192,14 @@ async def test_synced_commands_payload(workspace, real_embedder):
         async with running_bot(bot, server):
             commands = {c["name"]: c for c in server.synced_commands()}
     assert set(commands) == {"ask", "search", "sources", "status", "reindex", "add", "timeline", "follow", "unfollow",
-                             "following"}  # fmt: skip
+                             "following", "feedback"}  # fmt: skip
     for c in commands.values():
         assert c["description"] and c["description_localizations"]["fr"]
         for o in c.get("options", []):
             assert o["description"] and o["description_localizations"]["fr"]
     assert [o["name"] for o in commands["ask"]["options"]] == ["question", "source", "since", "until", "private"]
     assert int(commands["reindex"]["default_member_permissions"]) == 32  # Manage Server
+    assert int(commands["feedback"]["default_member_permissions"]) == 32 and commands["feedback"]["contexts"] == [0]
     assert commands["sources"]["options"][0]["autocomplete"] is True
     assert [o["name"] for o in commands["timeline"]["options"]] == ["topic", "since", "until", "source"]
     assert [o["name"] for o in commands["follow"]["options"]] == ["topic", "channel", "dm"]
