@@ -385,6 +385,8 @@ SETTINGS = {
     "follows_per_guild": (1, 10_000, False, False),
     "follow_cooldown": (0, 86_400, False, True),
     "feedback_outdated_votes": (1, 1000, False, False),
+    "conversation_turns": (1, 50, False, False),
+    "conversation_minutes": (0, 10080, True, True),
 }  # fmt: skip
 
 
