@@ -24,7 +24,7 @@ discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{po
 from bot.cli import main
 raise SystemExit(main(sys.argv[2:] or ["run"]))
 """
-COMMANDS = {"ask", "search", "sources", "status", "reindex", "add", "timeline", "follow", "unfollow", "following"}
+COMMANDS = {"ask", "search", "sources", "status", "reindex", "add", "timeline", "follow", "unfollow", "following", "feedback"}
 
 
 async def test_sigterm_cancels_the_reindex_and_keeps_the_index(tmp_path, real_embedder):
