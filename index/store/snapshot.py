@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -325,12 +326,7 @@ class Snapshot:
 
     def keys(self) -> dict[str, int]:
         """Article key -> id, for the live articles."""
-        out = {}
-        for seg in self.segments:
-            for key, i in seg.query("SELECT key, id FROM articles"):
-                if i not in self.hidden_articles:
-                    out[key] = i
-        return out
+        return {key: aid for key, (_, aid) in self.versions().items()}
 
     def versions(self) -> dict[str, tuple[str, int]]:
         """Article key -> (content hash, id), for the live articles: what changed since another snapshot."""
@@ -342,14 +338,12 @@ class Snapshot:
         return out
 
     def stats(self) -> IndexStats:
-        langs: dict[str, int] = {}
-        for ref in self.articles.values():
-            langs[ref.lang or "?"] = langs.get(ref.lang or "?", 0) + 1
+        langs = Counter(ref.lang or "?" for ref in self.articles.values())
         dates = [a.date for a in self.articles.values() if a.date]
         return IndexStats(
             articles=len(self.articles),
             passages=self.manifest.passages,
-            languages=dict(sorted(langs.items(), key=lambda kv: -kv[1])),
+            languages=dict(langs.most_common()),
             model=self.manifest.model,
             dimension=self.manifest.dimension,
             index_type=self.manifest.index_type,
