@@ -91,11 +91,11 @@ def _plain(root: str, questions: list[dict], serve: bool) -> dict:
     segment = json.loads((version / "manifest.json").read_text())["segments"][0]["name"]
     index = faiss.read_index(str(version.parent.parent / "segments" / segment / "vectors.faiss"))
     load_s = time.perf_counter() - started
-    index.engine(model.encode_query([questions[0]["question"]]), 5)
+    index.search(model.encode_query([questions[0]["question"]]), 5)
     out = {"t_first_answer": time.time(), "load_s": load_s}
     if serve:
         for q in questions:
-            index.engine(model.encode_query([q["question"]]), 5)
+            index.search(model.encode_query([q["question"]]), 5)
         out["served"] = len(questions)
     out["peak_rss_mb"] = _peak_mb()
     return out

@@ -73,7 +73,7 @@ def _search_us(index, qv: np.ndarray, k: int = 100) -> float:
     times = []
     for i in range(len(qv)):
         started = time.perf_counter()
-        index.engine(qv[i : i + 1], k)
+        index.search(qv[i : i + 1], k)
         times.append(time.perf_counter() - started)
     return median(times) * 1e6
 
