@@ -37,6 +37,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,7 @@ import numpy as np
 
 from index.answer.answer_type import TYPES
 from index.embedding import CachedEmbedder
+from index.engine import Engine
 
 from .common import (
     EVAL,
@@ -274,6 +276,15 @@ def _vector_cache(embedder, fresh: bool) -> tuple[CachedEmbedder, _DiskVectors]:
     return CachedEmbedder(embedder, queries=disk.queries, documents=disk.documents), disk
 
 
+def _overrides(pairs: list[str]) -> dict:
+    """--config NAME=VALUE pairs as SearchConfig fields (numbers, or JSON such as {"fr": 0.6})."""
+    out = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        out[name.strip()] = json.loads(value)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.eval_all", description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="first N questions of each set (a quick look)")
@@ -283,7 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set-floors", action="store_true",
                         help="record this full run's figures as the floors even where they are lower")
     parser.add_argument("--report-only", action="store_true", help="exit 0 whatever the verdicts")
+    parser.add_argument("--config", action="append", default=[], metavar="NAME=VALUE",
+                        help="a SearchConfig override for a try (e.g. sentence_dense_same=0.5); with --no-write")
+    parser.add_argument("--no-baselines", action="store_true", help="Newsdesk only (a quicker try)")
     args = parser.parse_args(argv)
+    if args.config and not args.no_write:
+        parser.error("--config is for tries: add --no-write (the report and the floors hold the profile's figures)")
     status = _run(args, argv)
     if args.report_only and status:
         print(f"eval_all: --report-only: exit 0 instead of {status}")
@@ -303,7 +319,9 @@ def _run(args, argv) -> int:
     from index.evaluation import run_eval_sets
 
     settings = newsdesk_settings()  # no index there: the model of a new index
-    embedder, disk = _vector_cache(make_engine(settings).embedder, args.fresh)
+    base = make_engine(settings)
+    config = replace(base.config, **_overrides(args.config))
+    embedder, disk = _vector_cache(base.embedder, args.fresh)
     ident = embedder_identity(embedder)
     key = identity_key(ident)
     print(f"eval_all: embedder {key}", flush=True)
@@ -318,12 +336,13 @@ def _run(args, argv) -> int:
         print(f"eval_all: {passages} with {', '.join(chosen)} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="newsdesk-eval-all-") as tmp:
             root = Path(tmp) / "index"
-            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], make_engine(settings),
-                                     limit=args.limit, baselines=True, embedder=embedder, index_dir=root)  # fmt: skip
+            engine = Engine(base.dir.root, base.embedder, config, base.build)
+            measured = run_eval_sets(EVAL / passages, [EVAL / f for f in chosen.values()], engine, limit=args.limit,
+                                     baselines=not args.no_baselines, embedder=embedder, index_dir=root)  # fmt: skip
             for (name, qfile), report in zip(chosen.items(), measured, strict=True):
                 report["embedder"] = key
                 if name in ANCHOR_SETS:
-                    report["answers"] = _answers(root, embedder, settings, EVAL / qfile, args.limit)
+                    report["answers"] = _answers(root, embedder, settings, config, EVAL / qfile, args.limit)
             reports.update(zip(chosen, measured, strict=True))
         disk.save()
     seconds = time.perf_counter() - started
@@ -352,17 +371,14 @@ def _run(args, argv) -> int:
     return EXIT_SKIPPED if any(t.get("skipped") for t in targets) else EXIT_OK
 
 
-def _answers(root: Path, embedder, settings, qfile: Path, limit: int | None) -> dict:
+def _answers(root: Path, embedder, settings, config, qfile: Path, limit: int | None) -> dict:
     """answer_stats over the set's answerable questions, asked once more on the index run_eval_sets built."""
-    from dataclasses import replace
-
-    from bot.compose import build_options, search_config
-    from index.engine import Engine
+    from bot.compose import build_options
     from index.evaluation import read_jsonl
 
     qs = [q for q in read_jsonl(qfile)[: limit or None] if not q.get("is_impossible")]
     build = replace(build_options(settings), whole_articles=True, max_removal_share=1.0)
-    engine = Engine(root, embedder, search_config(settings), build)
+    engine = Engine(root, embedder, config, build)
     key_of = {i: k for k, i in engine.snapshot.keys().items()}
     answers = [engine.ask(q["question"]) for q in qs]
     engine.snapshot.close()

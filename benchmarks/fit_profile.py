@@ -32,12 +32,15 @@ from .common import EVAL, ROOT
 TARGET_ANSWERED = 0.91
 GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 # Features of each abstention model, with the sign each weight must keep (+1: more of it, more confident).
+# The best sentence's cosine and the answer-type spans (issue 13) are offered to each; a weight the descent leaves
+# at 0 is left out of the profile.
+MEANING = {"sentence_dense": 1, "answer_type": 1, "answer_type_sentence": 1}
 FEATURES = {
     "*": {"dense": 1, "lexical": 1, "coverage": 1, "coverage_rare": 1, "sentence_coverage": 1, "margin": 1,
-          "names": 1, "numbers": 1, "unknown": -1, "max_unmatched": -1},
+          "names": 1, "numbers": 1, "unknown": -1, "max_unmatched": -1, **MEANING},
     "en": {"dense": 1, "lexical": 1, "coverage": 1, "sentence_coverage": 1, "margin": 1, "names": 1, "numbers": 1,
-           "unknown": -1, "max_unmatched": -1},
-    "x": {"dense": 1, "margin": 1, "names": 1, "numbers": 1},
+           "unknown": -1, "max_unmatched": -1, **MEANING},
+    "x": {"dense": 1, "margin": 1, "names": 1, "numbers": 1, **MEANING},
 }  # fmt: skip
 
 
@@ -157,7 +160,8 @@ def _fit_all(embedder, roots, xq, enq, fusion, result, only) -> None:
         rows = []
         for root, qs in pairs:
             embedder.encode_queries([q["question"] for q in qs])
-            engine = _engine(root, embedder, dense_weight=fusion, min_confidence=0.0, sentence_dense=0.0)
+            # The profile's quote weights: the best sentence's cosine is read where the answer embeds sentences.
+            engine = _engine(root, embedder, dense_weight=fusion, min_confidence=0.0)
             rows += [r for r in _run(engine, qs, _keys(engine)) if r["evidence"]]
         if key == "x":
             rows = [r for r in rows if r["evidence"].get("cross")]
@@ -165,14 +169,14 @@ def _fit_all(embedder, roots, xq, enq, fusion, result, only) -> None:
         print(f"abstention {key}: {json.dumps(result['abstention'][key])}", flush=True)
 
 
-def _refit(args, embedder, roots, xq, enq, result, started) -> int:
+def _refit(args, embedder, disk, roots, xq, enq, result, started) -> int:
     from index.tuning import PROFILES
 
     profile = PROFILES[embedder.name]
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     result = dict(previous, model=embedder.name, abstention=dict(previous.get("abstention") or {}))
     _fit_all(embedder, roots, xq, enq, profile.dense_weight, result, set(args.only.split(",")))
-    embedder.save()
+    disk.save()
     result["seconds_refit"] = round(time.perf_counter() - started, 1)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print("fit_profile: confidence_weights=" + json.dumps({k: v["weights"] for k, v in result["abstention"].items()}))
@@ -201,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .eval_all import _vector_cache
 
-    embedder = _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
+    embedder, disk = _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
     started = time.perf_counter()
     result: dict = {"model": embedder.name, "fusion": {}, "abstention": {}}
     with tempfile.TemporaryDirectory(prefix="newsdesk-fit-") as tmp:
@@ -226,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             _index([r for r in _read(passages) if kept_doc(r["doc_id"])], embedder, roots[name])
         xq = [dict(q, is_impossible=not kept_doc(q["doc_id"])) for q in _read("xquad_en2de.questions.jsonl")]
         enq = [dict(q, is_impossible=not kept_doc(q["doc_id"])) for q in _read("xquad_en.questions.jsonl")]
-        embedder.save()
+        disk.save()
         if args.only:
-            return _refit(args, embedder, roots, xq, enq, result, started)
+            return _refit(args, embedder, disk, roots, xq, enq, result, started)
 
         fusion: dict[str, float] = {}
         for lang, passages, qfile in (("fr", "piaf.passages.jsonl", "piaf.dev.questions.jsonl"),
@@ -246,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             fusion[lang] = best
             result["fusion"][lang] = {"best": best, "grid": scores}
         fusion["*"] = fusion["fr"]
-        embedder.save()
+        disk.save()
 
         # Quotes across languages: the weight of the sentence cosine, on the answerable English->German questions.
         answerable = [q for q in xq if not q["is_impossible"]][: args.grid_limit]
@@ -257,13 +261,12 @@ def main(argv: list[str] | None = None) -> int:
             rows = _run(engine, answerable, _keys(engine))
             quote_grid[weight] = {m: float(np.mean([r[m] for r in rows])) for m in ("rank1", "hit1")}
             print(f"sentence_dense {weight}: {quote_grid[weight]}", flush=True)
-            embedder.save()
+            disk.save()
         sentence_dense = max(quote_grid, key=lambda w: quote_grid[w]["hit1"])
         result["sentence_dense"] = {"best": sentence_dense, "grid": quote_grid}
 
-        # The abstention features do not depend on which sentence is quoted: no sentence embedding there.
         _fit_all(embedder, roots, xq, enq, fusion, result, None)
-        embedder.save()
+        disk.save()
     result["seconds"] = round(time.perf_counter() - started, 1)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"fit_profile: dense_weight={fusion} sentence_dense={sentence_dense}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from index.answer.answer_type import type_match
 from index.answer.fuse import Candidate
 from index.answer.question import Question, QuestionTerms, numbers_in
@@ -14,8 +16,8 @@ from index.tuning import CALIBRATION_B, CALIBRATION_K1
 
 
 def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Sequence[Candidate],
-             final: Mapping[int, float], passages: Mapping[int, Passage], *, k1: float,
-             b: float) -> dict[str, float] | None:  # fmt: skip
+             final: Mapping[int, float], passages: Mapping[int, Passage], *, k1: float, b: float,
+             cosines: Mapping[int, np.ndarray] | None = None) -> dict[str, float] | None:  # fmt: skip
     """The abstention features of the best of `ranked`; None when it has no passage or the question no terms.
 
     All features are in about 0..1 whatever the index size: idf-weighted coverage of the question's stems
@@ -24,7 +26,8 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
     passage, the shares of the question's names and numbers found, the weight of the most important
     question word left unmatched, the share of the question's weight no indexed passage contains, and
     whether the passage and its best sentence hold a span of the asked answer type (index/answer/answer_type.py:
-    1, 0.5 for a weak kind, 0; 1 when the type has none, a yes-no question).
+    1, 0.5 for a weak kind, 0; 1 when the type has none, a yes-no question), and the best cosine of one of its
+    sentences with the question where `cosines` holds them (index/answer/sentences.py; else the passage's).
     `k1` and `b` are the ranking's BM25 parameters (which terms the index holds does not depend on them).
     """
     best = ranked[0]
@@ -61,7 +64,13 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
         "sentence_coverage": sum(weights[s] * v for s, v in best_sentence.items()) / terms.total,
         "answer_type": max((1.0 if t is None else t for t in types), default=0.0),
         "answer_type_sentence": 0.0 if best_index is None else _or_one(types[best_index]),
+        "sentence_dense": _best_cosine(cosines, best.pid, best.dense),
     }
+
+
+def _best_cosine(cosines: Mapping[int, np.ndarray] | None, pid: int, otherwise: float) -> float:
+    found = (cosines or {}).get(pid)
+    return float(np.max(found)) if found is not None and len(found) else otherwise
 
 
 def _or_one(match: float | None) -> float:

@@ -37,7 +37,7 @@ class Candidate:
     lexical: float  # BM25 score
     fused: float
     # In another language than the question (with a multilingual model): ranked by its dense score, its quote
-    # chosen by meaning (index/answer/quotes.py `requote_across_languages`).
+    # chosen by meaning (index/answer/quotes.py `requote_by_meaning`).
     cross: bool = False
 
 

@@ -21,9 +21,10 @@ from index.answer.diversify import diversify
 from index.answer.evidence import evidence
 from index.answer.fuse import Candidate, Fusion, convex, ranked, with_dates
 from index.answer.question import Question, date_hint, parse, weighed
-from index.answer.quotes import pick_quotes, requote_across_languages
+from index.answer.quotes import pick_quotes, requote_by_meaning
 from index.answer.rerank import rerank
 from index.answer.retrieve import retrieve, selection
+from index.answer.sentences import by_meaning, sentence_cosines
 from index.embedding import Embedder
 from index.feedback import FeedbackEffects
 from index.records import Answer, Filters, Hit
@@ -92,15 +93,19 @@ class Pipeline:
         terms = weighed(asked.terms, store.terms(profile.bm25_k1, profile.bm25_b) if store.size else None)
         if follow:
             terms = follow.weigh(terms)
-        top = rerank(cands[: cfg.rerank_depth], store, terms, profile.sentence_weight)
+        pool = cands[: cfg.rerank_depth]
+        cosines = sentence_cosines(store, ctx.embedder, pool, qvec) if profile.rerank_dense > 0 else {}
+        top = rerank(pool, store, terms, profile.sentence_weight, cosines, profile.rerank_dense)
         top = apply_feedback(top, store, qvec, ctx.feedback)
         best = diversify(top.order + cands[cfg.rerank_depth :], cfg.max_per_article,
                          max(cfg.ranking_depth, k + cfg.more))  # fmt: skip
+        cosines = sentence_cosines(store, ctx.embedder, [c for c in best[:k] if by_meaning(profile, c)], qvec,
+                                   top.passages, cosines)  # fmt: skip
         features = evidence(store, asked, terms, best, top.final, top.passages, k1=profile.bm25_k1,
-                            b=profile.bm25_b) if best else None  # fmt: skip
+                            b=profile.bm25_b, cosines=cosines) if best else None  # fmt: skip
         confidence = abstain.confidence(features, profile.confidence(question.lang, best[0].cross)) if features else 0.0
-        chosen = {**top.quotes, **requote_across_languages(store, ctx.embedder, terms, best[:k], top.passages,
-                                                             top.quotes, qvec, profile.sentence_dense)}  # fmt: skip
+        chosen = {**top.quotes, **requote_by_meaning(store, terms, best[:k], top.passages, top.quotes, cosines,
+                                                     cross=profile.sentence_dense, same=profile.sentence_dense_same)}
         quotes = pick_quotes(best, chosen, top.final, top.passages, terms, limit=k + cfg.more,
                              min_relative=profile.min_relative_score, overlap=cfg.duplicate_overlap)  # fmt: skip
         answered = bool(quotes) and confidence >= profile.min_confidence

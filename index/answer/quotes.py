@@ -1,7 +1,7 @@
 """Choose the sentence(s) of a passage that best answer a question, verify them verbatim, mark the terms.
 
 Also the last stage of an answer: which of the ranked passages' quotes are shown (no repeats, none much weaker
-than the first), and, across languages, quotes chosen by meaning.
+than the first), and quotes chosen by meaning as well as words.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 
 from index.answer.fuse import Candidate
 from index.answer.question import QuestionTerms
-from index.embedding import Embedder
 from index.lang.analyzer import analyze_spans, term_set
 from index.lang.cues import HOLDS_DATE as _HAS_DATE
 from index.lang.cues import HOLDS_NUMBER as _HAS_NUMBER
@@ -157,34 +156,23 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(fold(text).split())
 
 
-def requote_across_languages(store: Store, embedder: Embedder, terms: QuestionTerms, cands: Sequence[Candidate],
-                             passages: Mapping[int, Passage], chosen: Mapping[int, Quote | None],
-                             qvec: np.ndarray | None, weight: float) -> dict[int, Quote]:  # fmt: skip
-    """Quotes of the passages in another language than the question, chosen by meaning, not shared words.
+def requote_by_meaning(store: Store, terms: QuestionTerms, cands: Sequence[Candidate],
+                       passages: Mapping[int, Passage], chosen: Mapping[int, Quote | None],
+                       cosines: Mapping[int, np.ndarray], *, cross: float, same: float) -> dict[int, Quote]:  # fmt: skip
+    """Quotes chosen by meaning as well as words, for the passages of `cands` whose sentence cosines are known.
 
-    Their sentences share no words with the question, so the word-based choice falls back to the first
-    sentence. The sentences of these passages (the first `k` only: the cost is about one passage's embedding)
-    are embedded in one batch and their cosine with the question, times `weight`, leads the choice.
+    A passage in another language than the question shares no words with it, so the word-based choice falls
+    back to its first sentence: there the cosine, times `cross`, leads the choice. In the question's language
+    it is added with `same` beside the words: a sentence may answer in other words than the question's.
     """
-    todo = [c for c in cands if c.cross and c.pid in passages and c.pid in chosen]
-    if not todo or qvec is None or weight <= 0:
-        return {}
-    spans = []
-    for cand in todo:
-        p = passages[cand.pid]
-        text = store.article_text(p.article_id)
-        spans.append((cand, p, text, [text[a:b] for a, b in p.sentences]))
-    flat = [t for *_, sents in spans for t in sents]
-    if not flat:
-        return {}
-    sims = embedder.encode_documents(flat) @ qvec[0]
     out = {}
-    i = 0
-    for cand, p, text, sents in spans:
-        part = sims[i : i + len(sents)]
-        i += len(sents)
-        quote, _ = choose_quote(terms, p, text, store.articles[p.article_id], cand.fused, highlight=False,
-                                similarity=part, similarity_weight=weight)  # fmt: skip
+    for cand in cands:
+        weight = cross if cand.cross else same
+        p = passages.get(cand.pid)
+        if weight <= 0 or p is None or cand.pid not in chosen or cand.pid not in cosines:
+            continue
+        quote, _ = choose_quote(terms, p, store.article_text(p.article_id), store.articles[p.article_id], cand.fused,
+                                highlight=False, similarity=cosines[cand.pid], similarity_weight=weight)  # fmt: skip
         if quote is not None:
             out[cand.pid] = quote
     return out

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.answer.fuse import Candidate
 from index.answer.question import QuestionTerms
 from index.answer.quotes import choose_quote
+from index.answer.sentences import best_cosines
 from index.records import Passage, Quote
 from index.store.base import Store
 from index.tuning import CROSS_SENTENCE_CREDIT
@@ -23,12 +26,15 @@ class Reranked:
     passages: Mapping[int, Passage]
 
 
-def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, sentence_weight: float) -> Reranked:
+def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, sentence_weight: float,
+           cosines: Mapping[int, np.ndarray] | None = None, cosine_weight: float = 0.0) -> Reranked:  # fmt: skip
     """Add each passage's best sentence score to its fused score, and sort again.
 
     The passage that holds the answer usually has one sentence that covers the question, not just the same
-    topic words.
+    topic words. With `cosines` (each sentence's cosine with the question, index/answer/sentences.py), the
+    passage's best sentence cosine, min-max normalized over the pool, adds `cosine_weight` times itself.
     """
+    meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
     passages = store.passages(c.pid for c in pool)
     quotes: dict[int, Quote | None] = {}
     final: dict[int, float] = {}
@@ -41,6 +47,6 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
         quotes[cand.pid] = quote
         if cand.cross:
             sentence += CROSS_SENTENCE_CREDIT  # words cannot be expected across languages (index/tuning.py)
-        final[cand.pid] = cand.fused + sentence_weight * sentence
+        final[cand.pid] = cand.fused + sentence_weight * sentence + cosine_weight * meaning.get(cand.pid, 0.0)
     order = sorted((c for c in pool if c.pid in final), key=lambda c: -final[c.pid])
     return Reranked(order=order, final=final, quotes=quotes, passages=passages)

@@ -1,0 +1,60 @@
+"""Each sentence's cosine with the question, for the passages whose quote (or rank) is judged by meaning."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from index.answer.fuse import Candidate
+from index.embedding import Embedder
+from index.records import Passage
+from index.store.base import Store
+from index.tuning import Profile
+
+
+def sentence_cosines(store: Store, embedder: Embedder, cands: Sequence[Candidate], qvec: np.ndarray | None,
+                     passages: Mapping[int, Passage] | None = None,
+                     known: Mapping[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:  # fmt: skip
+    """Passage id -> the cosine of each of its sentences with the question, for `cands` (and what `known` holds).
+
+    The sentences are embedded in one batch by the model's document path (they are read as passages are,
+    the question as a query); those of a passage in `known` are not embedded again. `passages` saves loading
+    what the caller has already loaded.
+    """
+    out = dict(known or {})
+    todo = [pid for pid in dict.fromkeys(c.pid for c in cands) if pid not in out]
+    if not todo or qvec is None:
+        return out
+    loaded = passages if passages is not None and all(p in passages for p in todo) else store.passages(todo)
+    spans: list[tuple[int, int]] = []  # passage id, its number of sentences
+    texts: list[str] = []
+    for pid in todo:
+        p = loaded.get(pid)
+        if p is None or not p.sentences:
+            continue
+        article = store.article_text(p.article_id)
+        texts += [article[a:b] for a, b in p.sentences]
+        spans.append((pid, len(p.sentences)))
+    if not texts:
+        return out
+    sims = embedder.encode_documents(texts) @ np.asarray(qvec, dtype=np.float32)[0]
+    i = 0
+    for pid, n in spans:
+        out[pid] = sims[i : i + n]
+        i += n
+    return out
+
+
+def best_cosines(cosines: Mapping[int, np.ndarray], pids: Sequence[int]) -> dict[int, float]:
+    """Each passage's best sentence cosine, min-max normalized over `pids` (0 where they do not differ)."""
+    best = {p: float(np.max(cosines[p])) for p in pids if p in cosines and len(cosines[p])}
+    if not best:
+        return {}
+    low, high = min(best.values()), max(best.values())
+    return {p: (v - low) / (high - low) if high > low else 0.0 for p, v in best.items()}
+
+
+def by_meaning(profile: Profile, cand: Candidate) -> bool:
+    """Whether `profile` chooses this passage's quote by meaning too (a weight for its language pair)."""
+    return (profile.sentence_dense if cand.cross else profile.sentence_dense_same) > 0
