@@ -94,10 +94,11 @@ class AdminCog(commands.Cog):
                     with contextlib.suppress(discord.HTTPException):
                         await interaction.edit_original_response(content=text, allowed_mentions=NONE)
             text = self._outcome(work, job, lang)
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.edit_original_response(content=text, allowed_mentions=NONE)
         finally:
+            # Free before the last word is shown: an admin who reads "Reindex done" may start the next at once.
             self.jobs.release()
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.edit_original_response(content=text, allowed_mentions=NONE)
 
     def _outcome(self, work: asyncio.Task, job: ReindexJob, lang: str) -> str:
         """The last word of a /reindex: its summary, or why it stopped (logged)."""

@@ -71,6 +71,14 @@ async def ask(server, question, **kw):
     return h
 
 
+async def view_ready(server, bot, message: dict) -> None:
+    """Wait until the bot holds the view of `message`: it stores it when Discord has answered its send, which
+    the loopback may deliver after the test's click (a member is never that fast; discord.py ignores a click on
+    a message whose view it does not hold yet)."""
+    store = bot._connection._view_store  # discord.py's ViewStore: no public way to ask
+    await server.wait_for(lambda: int(message["id"]) in store._synced_message_views, what="the bot's view stored")
+
+
 async def test_mention_and_qa_channel_get_replies_with_sources(workspace, real_embedder):
     async with loopback_discord() as server:
         bot = make_bot(server, workspace, real_embedder)
@@ -293,6 +301,7 @@ async def test_more_button_shows_the_next_quotes(tmp_path, real_embedder):
             assert first.count("visitors") == 3
             [button] = [c for row in h.response["components"] for c in row["components"]]
             assert button["label"] == "More"
+            await view_ready(server, bot, h.response)
             more = await server.click_button(h.response, button["custom_id"])
             await more.wait_done(timeout=10)
             second = more.response["embeds"][0]["description"]
