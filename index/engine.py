@@ -17,7 +17,7 @@ from index.build.reindex import BuildOptions, Progress, reindex_folders
 from index.build.state import StateCache
 from index.embedding import Embedder, identity_of
 from index.feedback import FeedbackEffects
-from index.lang import _identifier
+from index.lang import load_identifier
 from index.lang.analyzer import analyze
 from index.records import Answer, ArticleRef, Filters, Hit, IndexStats, ReindexSummary
 from index.store.folder import IndexDir
@@ -100,7 +100,7 @@ class Engine:
         import trafilatura  # noqa: F401
         import yaml  # noqa: F401
 
-        _identifier()
+        load_identifier()
         analyze("warm up", "fr")
         analyze("warm up", "en")
         self.embedder.encode_queries(["warm up"])

@@ -42,6 +42,11 @@ def _identifier():
     return ident
 
 
+def load_identifier() -> None:
+    """Load the statistical language identifier now (a second or so) rather than at the first long text."""
+    _identifier()
+
+
 def detect_language(text: str, default: str = "en") -> str:
     """Return an ISO 639-1 code for `text`; function words decide short French/English texts."""
     words = _WORD.findall(text[:2000].lower().replace("’", "'").replace("'", " "))

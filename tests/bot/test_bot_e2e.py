@@ -158,6 +158,7 @@ async def test_sources_paging(tmp_path, real_embedder):
             assert "Page 1/3" in h.text and "Council meeting number 18" in h.text  # newest first
             message = h.response
             nxt = next(c for row in message["components"] for c in row["components"] if c["custom_id"].endswith("next"))
+            await view_ready(server, bot, message)
             click = await server.click_button(message, nxt["custom_id"])
             await click.wait_done(timeout=10)
             assert "Page 2/3" in server.messages[int(message["id"])]["embeds"][0]["footer"]["text"]

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.bot.test_bot_e2e import make_bot
+from tests.bot.test_bot_e2e import make_bot, view_ready
 from tests.conftest import ARTICLES, SAMPLES, write
 from tests.index.sources.test_feeds import site  # noqa: F401  (a news site on loopback, for /add)
 from tests.loopback import loopback_discord, running_bot
@@ -267,6 +267,7 @@ async def test_timeline_dated_quotes_in_order_with_paging_and_duplicates_collaps
             first = p.response["embeds"][0]
             assert first["title"] == "Chronologie : harbour bridge works" and "Page 1/2" in first["footer"]["text"]
             nxt = next(c for row in p.response["components"] for c in row["components"] if c["custom_id"].endswith("next"))
+            await view_ready(server, bot, p.response)
             click = await server.click_button(p.response, nxt["custom_id"])
             await click.wait_done(timeout=10)
             second = server.messages[int(p.response["id"])]["embeds"][0]
