@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 
 from index.answer.fuse import Candidate
-from index.records import ArticleRef
+from index.records import ArticleRef, Passage
+from index.stories.duplicates import near_duplicate
 
 RELATED = 3  # articles offered as related reading when the answer abstains
 
@@ -18,12 +19,20 @@ def confidence(evidence: Mapping[str, float], weights: Mapping[str, float]) -> f
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))  # clamped: exp overflows past about 700
 
 
-def related(ranked: Sequence[Candidate], articles: Mapping[int, ArticleRef]) -> tuple[ArticleRef, ...]:
-    """The first RELATED distinct articles of the ranking."""
+def related(ranked: Sequence[Candidate], articles: Mapping[int, ArticleRef],
+            passages: Mapping[int, Passage] | None = None) -> tuple[ArticleRef, ...]:  # fmt: skip
+    """The first RELATED distinct articles of the ranking; of two copies of a story (their passages in
+    `passages` near-duplicates), the first only."""
     out: dict[int, ArticleRef] = {}
+    shown: list[str] = []  # the texts of the listed passages that `passages` holds
     for cand in ranked:
-        if cand.article not in out:
-            out[cand.article] = articles[cand.article]
+        text = (passages or {}).get(cand.pid)
+        text = text.text if text is not None else None
+        if cand.article in out or (text is not None and any(near_duplicate(text, t) for t in shown)):
+            continue
+        out[cand.article] = articles[cand.article]
+        if text is not None:
+            shown.append(text)
         if len(out) >= RELATED:
             break
     return tuple(out.values())

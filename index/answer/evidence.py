@@ -12,6 +12,7 @@ from index.answer.question import Question, QuestionTerms, numbers_in
 from index.lang.analyzer import term_set
 from index.records import Passage
 from index.store.base import Store
+from index.stories.duplicates import near_duplicate
 from index.tuning import CALIBRATION_B, CALIBRATION_K1
 
 
@@ -23,7 +24,7 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
     All features are in about 0..1 whatever the index size: idf-weighted coverage of the question's stems
     by the passage (and with idf squared, which favours rare words) and by its best sentence, the dense
     cosine, the BM25 score as a share of the most the question could score, the lead over the next
-    passage, the shares of the question's names and numbers found, the weight of the most important
+    passage that is not a copy of it (`rival`), the shares of the question's names and numbers found, the weight of the most important
     question word left unmatched, the share of the question's weight no indexed passage contains, and
     whether the passage and its best sentence hold a span of the asked answer type (index/answer/answer_type.py:
     1, 0.5 for a weak kind, 0; 1 when the type has none, a yes-no question), and the best cosine of one of its
@@ -48,7 +49,7 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
     corpus = store.terms(k1, b)
     unknown = sum(w for s, w in weights.items() if s not in corpus and terms.prefixes.get(s) not in corpus)
     names = [s for s in terms.names if s in weights]
-    second = next((final[c.pid] for c in ranked[1:] if c.pid in final), 0.0)
+    second = rival(ranked, final, passages)
     top = final.get(best.pid, best.fused)
     numbers = question.numbers
     return {
@@ -66,6 +67,25 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
         "answer_type_sentence": 0.0 if best_index is None else _or_one(types[best_index]),
         "sentence_dense": _best_cosine(cosines, best.pid, best.dense),
     }
+
+
+def rival(ranked: Sequence[Candidate], final: Mapping[int, float], passages: Mapping[int, Passage]) -> float:
+    """The final score of the best passage's strongest rival: the next one of `ranked` that is not a copy of it.
+
+    A wire story run by two outlets, or an article indexed twice lightly edited, is one answer and not two
+    rival ones: a near-duplicate passage (index/stories/duplicates.py: half of the smaller one's word 4-grams
+    in the other) is skipped, or the lead over "the next passage" would be nothing and the bot would abstain
+    because the story was carried twice. 0 when nothing else is ranked.
+    """
+    first = passages.get(ranked[0].pid) if ranked else None
+    for cand in ranked[1:]:
+        if cand.pid not in final:
+            continue
+        other = passages.get(cand.pid)
+        if first is not None and other is not None and near_duplicate(first.text, other.text):
+            continue
+        return final[cand.pid]
+    return 0.0
 
 
 def _best_cosine(cosines: Mapping[int, np.ndarray] | None, pid: int, otherwise: float) -> float:

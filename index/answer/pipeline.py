@@ -114,7 +114,7 @@ class Pipeline:
             answered=answered,
             quotes=tuple(quotes[:k]) if answered else (),
             more=tuple(quotes[k:]) if answered else (),
-            related=() if answered else abstain.related(best, store.articles),
+            related=() if answered else abstain.related(best, store.articles, top.passages),
             took_ms=0.0,  # set by `ask`
             articles_searched=len(store.articles),
             lang=question.lang,
