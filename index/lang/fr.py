@@ -94,7 +94,10 @@ VOCABULARY = Vocabulary(
         (r"^(d'|par |jusqu')?ou\b|\b(d'|par |jusqu')ou\b|\bou (est|sont|etait|etaient|se|s'|a |ont|avait|vit|"
          r"vivait|habite|habitait|trouve|situe|peut|va|vont|allait|sera|fut|est-ce|l'|le |la |les )|"
          + _which(_PLACES), "place"),
-        (r"(?<!ce )(?<!est-ce )\bqui\b|" + _which(_PERSONS), "person"),
+        # "qui" asks who when it opens the question (or a clause), follows a preposition or ends it; inside a
+        # question it is mostly a relative ("un objet qui est multiplié par trois", "les villes qui entourent").
+        (r"(^|, )(?<!ce )(?<!est-ce )qui\b|\b(a|de|par|pour|avec|chez|contre|selon|sur|envers|entre|sans|vers|"
+         r"d'apres|aupres de|c'est) qui\b|\bqui ?\?*$|" + _which(_PERSONS), "person"),
         (r"^(est-ce (que|qu')|y a-t-il)", "yes_no"),
         # Any other question word asks for what no table names ("comment", "de quoi"): no yes-no question then.
         (r"\b(comment|quoi|que|qu'|quel(le)?s?|lequel|laquelle|lesquel(le)?s)\b|^qu'", "other"),

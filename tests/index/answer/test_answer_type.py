@@ -25,6 +25,11 @@ from index.answer.question import parse
     ("Quelle a été la durée de la période de paix ?", "duration"),
     ("Qui a gagné l'élection ?", "person"),
     ("Par qui le pont a-t-il été construit ?", "person"),
+    ("En 2019, qui a remporté la course ?", "person"),
+    ("Le prix a été remis à qui ?", "person"),
+    ("Avec qui la mairie a-t-elle signé l'accord ?", "person"),
+    ("Quelles sont les espèces qui vivent dans le lac ?", "other"),  # a relative "qui": no person asked
+    ("Comment appelle-t-on un outil qui sert à couper le verre ?", "other"),
     ("Quel joueur a marqué le but ?", "person"),
     ("Quelle entreprise a racheté Twitter ?", "organisation"),
     ("Quel parti a remporté les élections ?", "organisation"),
