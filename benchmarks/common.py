@@ -225,7 +225,13 @@ class VectorCache:
         self.queries = HashedVectors(self.vectors, "q:")
 
     def fill(self, texts: Sequence[str], kind: str = "d") -> float:
-        """Embed the texts not cached yet (kind 'd' documents, 'q' queries); return the seconds it took."""
+        """Embed the texts not cached yet (kind 'd' documents, 'q' queries); return the seconds it took.
+
+        Documents come with their sentences, as the chunker splits them: an index stores their vectors too."""
+        if kind == "d":
+            from index.text.chunking import split_sentences
+
+            texts = [*texts, *(t[a:b] for t in texts for a, b in split_sentences(t))]
         missing = list(dict.fromkeys(t for t in texts if f"{kind}:{text_key(t)}" not in self.vectors))
         if not missing:
             return 0.0

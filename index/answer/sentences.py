@@ -18,13 +18,21 @@ def sentence_cosines(store: Store, embedder: Embedder, cands: Sequence[Candidate
                      known: Mapping[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:  # fmt: skip
     """Passage id -> the cosine of each of its sentences with the question, for `cands` (and what `known` holds).
 
-    The sentences are embedded in one batch by the model's document path (they are read as passages are,
-    the question as a query); those of a passage in `known` are not embedded again. `passages` saves loading
-    what the caller has already loaded.
+    The sentence vectors the store computed at index time are read; the sentences of passages it has none of
+    (a segment written before them) are embedded in one batch by the model's document path (they are read as
+    passages are, the question as a query). Those of a passage in `known` are not looked at again. `passages`
+    saves loading what the caller has already loaded.
     """
     out = dict(known or {})
     todo = [pid for pid in dict.fromkeys(c.pid for c in cands) if pid not in out]
     if not todo or qvec is None:
+        return out
+    q = np.asarray(qvec, dtype=np.float32)[0]
+    stored = store.sentence_vectors(todo)
+    for pid, vectors in stored.items():
+        out[pid] = vectors @ q
+    todo = [pid for pid in todo if pid not in stored]
+    if not todo:
         return out
     loaded = passages if passages is not None and all(p in passages for p in todo) else store.passages(todo)
     spans: list[tuple[int, int]] = []  # passage id, its number of sentences
@@ -38,7 +46,7 @@ def sentence_cosines(store: Store, embedder: Embedder, cands: Sequence[Candidate
         spans.append((pid, len(p.sentences)))
     if not texts:
         return out
-    sims = embedder.encode_documents(texts) @ np.asarray(qvec, dtype=np.float32)[0]
+    sims = embedder.encode_documents(texts) @ q
     i = 0
     for pid, n in spans:
         out[pid] = sims[i : i + n]

@@ -1,4 +1,5 @@
-"""When segments are merged (the policy), and the merge: rows, vectors and terms copied, nothing embedded."""
+"""When segments are merged (the policy), and the merge: rows, vectors (sentence vectors too) and terms copied,
+nothing embedded."""
 
 from __future__ import annotations
 
@@ -63,16 +64,17 @@ def maybe_merge(index_dir: IndexDir, staged: Path, segments: list[dict], hidden:
         return Merged(segments, hidden, hidden_rows, stamps, {})
     writer = SegmentWriter(index_dir.new_segment(staged))
     try:
-        ids, vecs = [], []
+        ids, vecs, sentences = [], [], {}
         for s in merge:
             where = index_dir.segment_folder(s["name"], staged)
             with reading_old(where):
                 space.needed += dir_size(where)
-                i, v = writer.copy_from(where, sorted(hidden), dimension)
+                i, v, sv = writer.copy_from(where, sorted(hidden), dimension)
             ids.append(i)
             vecs.append(v)
+            sentences.update(sv)
         writer.set_file_stamps(stamps)
-        entry = writer.finish(np.concatenate(ids), np.vstack(vecs), dimension, ann_threshold)
+        entry = writer.finish(np.concatenate(ids), np.vstack(vecs), dimension, ann_threshold, sentences)
     except BaseException:
         writer.abort()
         raise

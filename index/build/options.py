@@ -22,6 +22,7 @@ class BuildOptions:
     max_removal_share: float = 0.5
     max_file_bytes: int = DEFAULT_MAX_BYTES
     batch_size: int = 64  # passages per call to the embedder: a cancelled reindex stops within one batch
+    sentence_vectors: bool = True  # each passage's sentences embedded and stored too (quotes by meaning)
 
     def chunking(self) -> dict:
         if self.whole_articles:

@@ -49,6 +49,10 @@ class Store(Protocol):
 
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
 
+    def sentence_vectors(self, pids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Passage id -> its sentences' vectors computed when it was indexed (one row per sentence of
+        `Passage.sentences`, in order), for those of `pids` the store holds them of; the others are absent."""
+
     def article_text(self, article_id: int) -> str: ...
 
     def keys(self) -> dict[str, int]:

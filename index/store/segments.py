@@ -1,8 +1,9 @@
 """Segments: one folder each, written once by SegmentWriter, served by Segment, read back by writers.
 
 A segment folder holds `passages.sqlite` (articles and passages: text, offsets, hashes, BM25 terms),
-`vectors.faiss` (keyed by passage id), `lexical/` (BM25 postings, index/store/bm25.py) and `rows.npy`
-(segment row -> passage id). A format-1 version folder holds the first two only; SegmentFiles reads both.
+`vectors.faiss` (keyed by passage id), `lexical/` (BM25 postings, index/store/bm25.py), `rows.npy`
+(segment row -> passage id) and the sentence vectors (index/store/sentence_vectors.py; segments written before
+them have none). A format-1 version folder holds the first two only; SegmentFiles reads both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 
 from index.records import Article
 from index.store.bm25 import Postings, write_postings
+from index.store.faults import UNREADABLE
+from index.store.sentence_vectors import SentenceVectors, read_sentence_vectors, write_sentence_vectors
 from index.store.vectors import load_vectors, read_vectors, reconstruct, vectors_of, write_vectors
 
 log = logging.getLogger(__name__)
@@ -89,8 +92,11 @@ class SegmentWriter:
              " ".join(terms)),
         )  # fmt: skip
 
-    def copy_from(self, segment: Path, hidden: Sequence[int], dimension: int) -> tuple[np.ndarray, np.ndarray]:
-        """Copy the rows of `segment` whose article is not in `hidden`; return their ids and vectors."""
+    def copy_from(self, segment: Path, hidden: Sequence[int],
+                  dimension: int) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:  # fmt: skip
+        """Copy the rows of `segment` whose article is not in `hidden`; return their ids, vectors and the sentence
+        vectors it holds of them (passage id -> one row per sentence; none from a segment written before them,
+        or whose sentence files cannot be read: logged, their sentences are embedded at question time)."""
         hide = json.dumps([int(i) for i in hidden])
         self.db.execute("ATTACH DATABASE ? AS src", (str(segment / "passages.sqlite"),))
         try:
@@ -105,8 +111,9 @@ class SegmentWriter:
         finally:
             self.db.execute("DETACH DATABASE src")
         if not len(ids):
-            return ids, np.zeros((0, dimension), dtype=np.float32)
-        return ids, reconstruct(load_vectors(segment / "vectors.faiss"), ids)
+            return ids, np.zeros((0, dimension), dtype=np.float32), {}
+        vectors = reconstruct(load_vectors(segment / "vectors.faiss"), ids)
+        return ids, vectors, _sentences_of(segment, ids, dimension)
 
     def set_file_stamps(self, stamps: Mapping[str, Sequence]) -> None:
         """Record (size, mtime_ns, read at) for the articles of each file path in `stamps`."""
@@ -114,8 +121,10 @@ class SegmentWriter:
             self.db.execute("UPDATE articles SET file_size = ?, file_mtime = ?, file_seen = ? WHERE path = ?",
                             (size, mtime, seen, path))  # fmt: skip
 
-    def finish(self, ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int) -> dict:
-        """Write vectors (`ids[i]` is the passage of `vectors[i]`), BM25 postings and rows; return its entry."""
+    def finish(self, ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int,
+               sentences: Mapping[int, np.ndarray] | None = None) -> dict:  # fmt: skip
+        """Write vectors (`ids[i]` is the passage of `vectors[i]`), BM25 postings, rows and, unless `sentences` is
+        None, the sentence vectors it holds (passage id -> one row per sentence); return its entry."""
         rows = []
         terms = []
         for pid, t in self.db.execute("SELECT id, terms FROM passages ORDER BY id"):
@@ -129,6 +138,8 @@ class SegmentWriter:
         write_vectors(index, self.folder / "vectors.faiss")
         write_postings(self.folder / "lexical", terms)
         np.save(self.folder / "rows.npy", np.array(rows, dtype=np.int64))
+        if sentences is not None:
+            write_sentence_vectors(self.folder, rows, sentences, dimension)
         if kind == "ivf":
             log.info("built an IVF index over %d passages", len(rows))
         return {"name": self.folder.name, "passages": len(rows), "index_type": kind,
@@ -161,6 +172,7 @@ class Segment:
                 raise ValueError(f"vectors.faiss of {path.name} holds {self.vectors.ntotal} vectors of dimension "
                                  f"{self.vectors.d} for {len(self.rows)} passages")  # fmt: skip
             self.postings.check(len(self.rows))
+            self.sentences = _serving_sentences(path, len(self.rows), self.vectors.d)
             self.row_article = pairs[:, 1]
             self.article_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")],
                                         dtype=np.int64)  # fmt: skip
@@ -172,6 +184,18 @@ class Segment:
         i = int(np.searchsorted(self.article_ids, article_id))
         return i < len(self.article_ids) and int(self.article_ids[i]) == article_id
 
+    def sentence_vectors(self, pids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Passage id -> its stored sentence vectors (float32), for those of `pids` (passages of this segment)
+        that have some, all finite: none from a segment written before them, or whose files are damaged."""
+        out: dict[int, np.ndarray] = {}
+        if self.sentences is None:
+            return out
+        for pid, row in zip(pids, np.searchsorted(self.rows, pids).tolist(), strict=True):
+            vectors = self.sentences.of_row(row) if row < len(self.rows) and self.rows[row] == pid else ()
+            if len(vectors) and np.isfinite(vectors).all():
+                out[int(pid)] = vectors
+        return out
+
     def query(self, sql: str, args: Sequence = ()) -> list[tuple]:
         with self.lock:
             return self.db.execute(sql, args).fetchall()
@@ -179,6 +203,42 @@ class Segment:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
+
+
+def _serving_sentences(path: Path, rows: int, dimension: int) -> SentenceVectors | None:
+    """The segment's sentence vectors; None (logged) when damaged: they only save embedding at question time."""
+    try:
+        return read_sentence_vectors(path, rows, dimension)
+    except UNREADABLE as exc:
+        log.warning("not using the sentence vectors of segment %s (%s): its sentences are embedded at question "
+                    "time", path.name, str(exc)[:200])  # fmt: skip
+        return None
+
+
+def _sentences_of(segment: Path, ids: np.ndarray, dimension: int) -> dict[int, np.ndarray]:
+    """Passage id -> its stored sentence vectors (float16), for those of `ids` that have some (see copy_from)."""
+    try:
+        rows = _passage_ids(segment)
+        stored = read_sentence_vectors(segment, len(rows), dimension)
+        if stored is None:
+            return {}
+        at = np.searchsorted(rows, ids)
+        return {int(pid): stored.vectors[stored.offsets[r] : stored.offsets[r + 1]]
+                for pid, r in zip(ids.tolist(), at.tolist(), strict=True)
+                if r < len(rows) and rows[r] == pid and stored.offsets[r + 1] > stored.offsets[r]}  # fmt: skip
+    except UNREADABLE as exc:
+        log.warning("not copying the sentence vectors of segment %s (%s): its sentences are embedded at question "
+                    "time", segment.name, str(exc)[:200])  # fmt: skip
+        return {}
+
+
+def _passage_ids(segment: Path) -> np.ndarray:
+    """The passage ids of a segment in row order, read from its SQLite file (rows.npy may be what is lost)."""
+    db = open_ro(segment / "passages.sqlite")
+    try:
+        return np.array([r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")], dtype=np.int64)
+    finally:
+        db.close()
 
 
 def segment_files(folder: Path) -> dict[str, list[int]]:
@@ -277,6 +337,28 @@ class SegmentFiles:
         out = reconstruct(index, pids)
         if not np.isfinite(out).all():
             raise ValueError("vectors that are not numbers")
+        return out
+
+    def sentence_vectors(self, pids: Sequence[int], dimension: int) -> dict[int, tuple[tuple, np.ndarray]]:
+        """Passage id -> (its sentences' offsets in its own text, their vectors), for those of `pids` with stored
+        sentence vectors; raise (UNREADABLE) when the files are damaged or hold numbers that are not finite."""
+        if self.legacy:
+            return {}
+        rows = _passage_ids(self.folder)
+        stored = read_sentence_vectors(self.folder, len(rows), dimension)
+        if stored is None:
+            return {}
+        out = {}
+        sql = "SELECT id, start, sentences FROM passages WHERE id IN ({})"
+        for pid, start, spans in self._rows_in(sql, pids):
+            r = int(np.searchsorted(rows, pid))
+            vectors = stored.of_row(r) if r < len(rows) and rows[r] == pid else ()
+            offsets = tuple((a - start, b - start) for a, b in json.loads(spans))
+            if not len(vectors) or len(vectors) != len(offsets):
+                continue
+            if not np.isfinite(vectors).all():
+                raise ValueError("sentence vectors that are not numbers")
+            out[pid] = (offsets, vectors)
         return out
 
     def _rows_in(self, sql: str, values: Sequence) -> list[tuple]:

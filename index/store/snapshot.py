@@ -303,6 +303,14 @@ class Snapshot:
             out[js] = reconstruct(self.segments[i].vectors, [pids[j] for j in js])
         return out
 
+    def sentence_vectors(self, pids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Passage id -> its sentences' vectors computed at index time, for those of `pids` its segment holds."""
+        pids = [int(p) for p in pids]
+        out: dict[int, np.ndarray] = {}
+        for i, js in self._by_segment(pids).items():
+            out.update(self.segments[i].sentence_vectors([pids[j] for j in js]))
+        return out
+
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
         ids = [int(i) for i in ids]
         out = {}

@@ -102,6 +102,9 @@ class MemoryStore:
                 out[pid] = Passage(pid, d.id, 0, 0, len(d.text), d.text, tuple(split_sentences(d.text)), d.lang)
         return out
 
+    def sentence_vectors(self, pids: Iterable[int]) -> dict[int, np.ndarray]:
+        return {}  # none computed at index time: sentences are embedded at question time
+
     def article_text(self, article_id: int) -> str:
         return self.docs[article_id * 10].text
 

@@ -1,7 +1,10 @@
 """Quotes and ranks judged by meaning in the question's language: each sentence's cosine with the question,
-embedded in one batch, beside the words."""
+read from the vectors stored at index time (or, for an index written before them, embedded in one batch),
+beside the words."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -38,15 +41,25 @@ class MeaningEmbedder(HashingEmbedder):
         return v
 
 
-@pytest.fixture
-def index(tmp_path):
+def _build(root, sentence_vectors: bool):
     embedder = MeaningEmbedder()
     other = "Cyclists in Lyon can ride a new lane along the river since Tuesday. It runs for seven kilometres."
     articles = [make_article(key=key, text=text, path=None, fallback_title=key, meta={"title": key, "lang": "en"})
                 for key, text in (("bridge", BRIDGE), ("lane", other))]  # fmt: skip
-    engine = Engine(tmp_path / "index", embedder)
-    reindex_articles(engine.dir, articles, embedder, engine.build)
-    return tmp_path / "index", embedder
+    engine = Engine(root, embedder)
+    reindex_articles(engine.dir, articles, embedder, replace(engine.build, sentence_vectors=sentence_vectors))
+    return root, embedder
+
+
+@pytest.fixture
+def index(tmp_path):
+    return _build(tmp_path / "index", sentence_vectors=True)
+
+
+@pytest.fixture
+def old_index(tmp_path):
+    """An index whose segments hold no sentence vectors (written before them)."""
+    return _build(tmp_path / "old", sentence_vectors=False)
 
 
 def _ask(index, **config):
@@ -54,12 +67,33 @@ def _ask(index, **config):
     return Engine(root, embedder, SearchConfig(min_confidence=0.0, **config)).ask(QUESTION, k=1)
 
 
-def test_a_sentence_that_answers_in_other_words_is_quoted_when_meaning_counts(index):
+@pytest.mark.parametrize("built", ["index", "old_index"])
+def test_a_sentence_that_answers_in_other_words_is_quoted_when_meaning_counts(built, request):
+    index = request.getfixturevalue(built)
     words_only = _ask(index, sentence_dense_same=0.0).quotes[0]
     assert words_only.text.startswith("The old harbour bridge") and MEANING not in words_only.text
     by_meaning = _ask(index, sentence_dense_same=1.0)
     assert MEANING in by_meaning.quotes[0].text
-    assert by_meaning.evidence["sentence_dense"] == pytest.approx(1.0)  # its best sentence's cosine
+    assert by_meaning.evidence["sentence_dense"] == pytest.approx(1.0, abs=1e-3)  # its best sentence's cosine
+
+
+def test_stored_sentence_vectors_spare_the_model_at_question_time(index, old_index):
+    root, embedder = index
+    store = Engine(root, embedder).snapshot
+    pids = _passage_ids(store, embedder)
+    cands = [Candidate(pid=p, article=p, dense=0.0, lexical=0.0, fused=1.0) for p in pids]
+    qvec = embedder.encode_queries([QUESTION])
+    before = embedder.documents_encoded
+    stored = sentence_cosines(store, embedder, cands, qvec)
+    assert embedder.documents_encoded == before  # no sentence embedded
+    old_root, old_embedder = old_index
+    old = Engine(old_root, old_embedder).snapshot
+    embedded = sentence_cosines(old, old_embedder, cands, qvec)
+    assert old_embedder.documents_encoded > 0
+    assert set(stored) == set(embedded) == set(pids)
+    for p in pids:  # the same cosines, within float16
+        assert np.allclose(stored[p], embedded[p], atol=2e-3)
+    assert max(np.max(v) for v in stored.values()) == pytest.approx(1.0, abs=1e-3)
 
 
 def test_without_sentence_cosines_the_evidence_reads_the_passage_cosine(index):
@@ -67,8 +101,8 @@ def test_without_sentence_cosines_the_evidence_reads_the_passage_cosine(index):
     assert answer.evidence["sentence_dense"] == pytest.approx(answer.evidence["dense"])
 
 
-def test_sentences_are_embedded_in_one_batch_and_never_twice(index):
-    root, embedder = index
+def test_without_stored_vectors_sentences_are_embedded_in_one_batch_and_never_twice(old_index):
+    root, embedder = old_index
     store = Engine(root, embedder).snapshot
     pids = _passage_ids(store, embedder)
     cands = [Candidate(pid=p, article=p, dense=0.0, lexical=0.0, fused=1.0) for p in pids]

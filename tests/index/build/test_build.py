@@ -56,13 +56,18 @@ def test_nothing_changed_embeds_nothing_and_writes_nothing(fake_engine, articles
 def test_editing_one_file_reembeds_only_its_passages(fake_engine, articles_dir):
     fake_engine.reindex([articles_dir])
     emb = fake_engine.embedder
-    emb.documents_encoded = 0
+    seen: list[str] = []
+    encode = emb.encode_documents
+    emb.encode_documents = lambda texts, progress=None: seen.extend(texts) or encode(texts, progress)
     path = articles_dir / "harbour.txt"
     path.write_text(path.read_text() + "\nThe bridge reopened early, on 20 May, the council said.\n")
     s = fake_engine.reindex([articles_dir])
     assert (s.added, s.updated, s.unchanged) == (0, 1, 2)
-    # Only the changed passage is embedded: unchanged passages of the edited article reuse their vectors.
-    assert 1 <= s.passages_embedded == emb.documents_encoded <= 2
+    # Only the changed passage is embedded (with its sentences): unchanged passages of the edited article
+    # reuse their vectors, the other articles are not read.
+    assert 1 <= s.passages_embedded <= 2
+    assert "The bridge reopened early, on 20 May, the council said." in seen
+    assert all(t in path.read_text() for t in seen)
     assert "20 May" in fake_engine.search("bridge reopened early", k=1)[0].passage.text
 
 
