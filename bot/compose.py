@@ -28,7 +28,8 @@ def search_config(settings: Settings) -> SearchConfig:
 
 
 def build_options(settings: Settings) -> BuildOptions:
-    """How articles are indexed: passage sizes, the ANN threshold, the removal guard, the file size limit."""
+    """How articles are indexed: passage sizes, the ANN threshold, the removal guard, the file size limit, whether
+    sentences get vectors of their own."""
     return BuildOptions(
         target_words=settings.chunk_words,
         max_words=max(settings.chunk_max_words, settings.chunk_words),
@@ -36,6 +37,7 @@ def build_options(settings: Settings) -> BuildOptions:
         max_removal_share=settings.max_removal_share,
         max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
         batch_size=settings.batch_size,
+        sentence_vectors=settings.sentence_vectors,
     )
 
 

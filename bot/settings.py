@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     chunk_words: int = Field(default=150, ge=20, le=2000)
     chunk_max_words: int = Field(default=200, ge=30, le=4000)
     ann_threshold: int = Field(default=50_000, ge=1000, le=1_000_000_000)
+    # Each passage's sentences embedded and stored too (quotes and re-ranking by meaning at no cost per question).
+    sentence_vectors: bool = True
 
     # Model
     # Empty: an existing index is served with the model it was built with, a new one gets the default

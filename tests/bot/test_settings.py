@@ -23,3 +23,18 @@ def test_lists_from_the_environment_and_the_token_stays_secret(monkeypatch):
     s = Settings(_env_file=None)
     assert s.guild_ids == [1, 2] and [str(p) for p in s.articles_dir] == ["a", "b"]
     assert "super-secret-token" not in repr(s) and "super-secret-token" not in str(s.model_dump())
+
+
+def test_sentence_vectors_can_be_turned_off_for_faster_reindexes(monkeypatch, tmp_path, articles_dir):
+    from bot.compose import build_options
+    from index.engine import Engine
+    from tests.fakes import HashingEmbedder
+
+    for value, expected in (("true", True), ("false", False)):
+        monkeypatch.setenv("NEWSDESK_SENTENCE_VECTORS", value)
+        options = build_options(Settings(_env_file=None))
+        engine = Engine(tmp_path / value, HashingEmbedder(), build=options)
+        engine.reindex([articles_dir])
+        written = sorted(p.name for p in (tmp_path / value / "segments").rglob("sentences.npy"))
+        assert bool(written) is expected, (value, written)
+        assert engine.ask("How much will the harbour bridge repairs cost?").quotes  # answers either way
