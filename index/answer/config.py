@@ -32,10 +32,12 @@ class SearchConfig:
     sentence_dense: float | None = None
     sentence_dense_same: float | None = None
     rerank_dense: float | None = None
+    rerank_weights: dict | None = None
     multilingual: bool | None = None
 
     def tuned(self, profile: Profile) -> Profile:
         """The profile with this config's overrides applied."""
         names = ("dense_weight", "min_confidence", "confidence_weights", "bm25_k1", "bm25_b", "sentence_weight",
-                 "min_relative_score", "sentence_dense", "sentence_dense_same", "rerank_dense", "multilingual")  # fmt: skip
+                 "min_relative_score", "sentence_dense", "sentence_dense_same", "rerank_dense", "rerank_weights",
+                 "multilingual")  # fmt: skip
         return replace(profile, **{n: getattr(self, n) for n in names if getattr(self, n) is not None})

@@ -22,7 +22,7 @@ from index.answer.evidence import evidence
 from index.answer.fuse import Candidate, Fusion, convex, ranked, with_dates
 from index.answer.question import Question, date_hint, parse, weighed
 from index.answer.quotes import pick_quotes, requote_by_meaning
-from index.answer.rerank import rerank
+from index.answer.rerank import read_by_meaning, rerank
 from index.answer.retrieve import retrieve, selection
 from index.answer.sentences import by_meaning, sentence_cosines
 from index.embedding import Embedder
@@ -94,8 +94,10 @@ class Pipeline:
         if follow:
             terms = follow.weigh(terms)
         pool = cands[: cfg.rerank_depth]
-        cosines = sentence_cosines(store, ctx.embedder, pool, qvec) if profile.rerank_dense > 0 else {}
-        top = rerank(pool, store, terms, profile.sentence_weight, cosines, profile.rerank_dense)
+        meaning = read_by_meaning(pool, profile.rerank_weights, question.lang, profile.rerank_dense)
+        cosines = sentence_cosines(store, ctx.embedder, meaning, qvec) if meaning else {}
+        top = rerank(pool, store, terms, profile.sentence_weight, cosines, profile.rerank_dense,
+                     weights=profile.rerank_weights, lang=question.lang)  # fmt: skip
         top = apply_feedback(top, store, qvec, ctx.feedback)
         best = diversify(top.order + cands[cfg.rerank_depth :], cfg.max_per_article,
                          max(cfg.ranking_depth, k + cfg.more))  # fmt: skip

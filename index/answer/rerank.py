@@ -1,12 +1,19 @@
-"""Re-rank the best passages by how well their best sentence answers the question."""
+"""Re-rank the best passages by how well their best sentence answers the question.
+
+Two formulas. Today's, hand-set: the fused score plus `sentence_weight` times the best sentence's word score
+(plus `cosine_weight` times its cosine with the question, normalized over the pool). A profile's fitted one
+(`Profile.rerank_weights`, benchmarks/fit_rerank.py): a weighted sum of the `FEATURES` each passage of the pool
+shows, one weight table for the passages in the question's language and one ("x") for those in another.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.answer.answer_type import type_match
 from index.answer.fuse import Candidate
 from index.answer.question import QuestionTerms
 from index.answer.quotes import choose_quote
@@ -15,38 +22,142 @@ from index.records import Passage, Quote
 from index.store.base import Store
 from index.tuning import CROSS_SENTENCE_CREDIT
 
+# What the fitted formula reads of each passage of the pool (all in about 0..1):
+FEATURES = (
+    "fused",  # its fused score (index/answer/fuse.py; date and conversation boosts included)
+    "dense",  # its cosine with the question, min-max normalized over the pool
+    "lexical",  # its BM25 score over the pool's best
+    "sentence",  # its best sentence's word score (choose_quote; CROSS_SENTENCE_CREDIT added across languages)
+    "sentence_dense",  # its best sentence's cosine with the question (the passage's own where none is known)
+    "sentence_dense_pool",  # the same, min-max normalized over the pool (today's `cosine_weight` term)
+    "answer_type",  # one of its sentences holds a span of the asked answer type (1, 0.5 a weak kind, 0)
+    "answer_type_quote",  # its quote does
+)
+
 
 @dataclass(frozen=True)
 class Reranked:
     """The pool re-ranked, with what was read on the way: each passage's quote and final score."""
 
     order: list[Candidate]  # best first; passages the store no longer holds are left out
-    final: Mapping[int, float]  # passage id -> fused score + sentence_weight * its best sentence's score
+    final: Mapping[int, float]  # passage id -> its re-ranked score (today's formula or the fitted one)
     quotes: Mapping[int, Quote | None]  # passage id -> its quote (None: no verifiable one), not highlighted
     passages: Mapping[int, Passage]
+    # passage id -> its FEATURES, when the fitted formula ranked (what benchmarks/fit_rerank.py records)
+    signals: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
 
 
 def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, sentence_weight: float,
-           cosines: Mapping[int, np.ndarray] | None = None, cosine_weight: float = 0.0) -> Reranked:  # fmt: skip
+           cosines: Mapping[int, np.ndarray] | None = None, cosine_weight: float = 0.0, *,
+           weights: Mapping[str, Mapping[str, float]] | None = None, lang: str = "*") -> Reranked:  # fmt: skip
     """Add each passage's best sentence score to its fused score, and sort again.
 
     The passage that holds the answer usually has one sentence that covers the question, not just the same
     topic words. With `cosines` (each sentence's cosine with the question, index/answer/sentences.py), the
     passage's best sentence cosine, min-max normalized over the pool, adds `cosine_weight` times itself.
+    With `weights` (a profile's fitted tables, keyed like its confidence weights: the question's language `lang`,
+    "*" for any other, "x" for a passage in another language than the question), the final score is the fitted
+    formula instead (`fitted`); a case without a table of its own keeps today's formula.
     """
-    meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
     passages = store.passages(c.pid for c in pool)
     quotes: dict[int, Quote | None] = {}
-    final: dict[int, float] = {}
+    sentences: dict[int, float] = {}
+    texts: dict[int, str] = {}
     for cand in pool:
         p = passages.get(cand.pid)
         if p is None:
             continue
-        quote, sentence = choose_quote(terms, p, store.article_text(p.article_id), store.articles[p.article_id],
-                                       cand.fused, highlight=False)  # fmt: skip
+        texts[cand.pid] = store.article_text(p.article_id)
+        quote, sentence = choose_quote(terms, p, texts[cand.pid], store.articles[p.article_id], cand.fused,
+                                       highlight=False)  # fmt: skip
         quotes[cand.pid] = quote
         if cand.cross:
             sentence += CROSS_SENTENCE_CREDIT  # words cannot be expected across languages (index/tuning.py)
-        final[cand.pid] = cand.fused + sentence_weight * sentence + cosine_weight * meaning.get(cand.pid, 0.0)
-    order = sorted((c for c in pool if c.pid in final), key=lambda c: -final[c.pid])
-    return Reranked(order=order, final=final, quotes=quotes, passages=passages)
+        sentences[cand.pid] = sentence
+    kept = [c for c in pool if c.pid in sentences]
+    signals: dict[int, dict[str, float]] = {}
+    if weights and any(table_for(weights, lang, c.cross) for c in kept):
+        signals = pool_signals(kept, passages, texts, sentences, quotes, cosines or {}, terms.answer_type)
+        final = fitted(kept, signals, weights, lang, today(sentence_weight, cosine_weight))
+    else:
+        meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
+        final = {c.pid: c.fused + sentence_weight * sentences[c.pid] + cosine_weight * meaning.get(c.pid, 0.0)
+                 for c in kept}  # fmt: skip
+    order = sorted(kept, key=lambda c: -final[c.pid])
+    return Reranked(order=order, final=final, quotes=quotes, passages=passages, signals=signals)
+
+
+def today(sentence_weight: float, cosine_weight: float = 0.0) -> dict[str, float]:
+    """Today's hand-set formula as a weight table of the fitted one."""
+    return {"fused": 1.0, "sentence": sentence_weight, "sentence_dense_pool": cosine_weight}
+
+
+def table_for(weights: Mapping[str, Mapping[str, float]], lang: str,
+              cross: bool) -> Mapping[str, float] | None:  # fmt: skip
+    """The weight table of a passage: "x" across languages, else the question's language's, else "*"."""
+    if cross:
+        return weights.get("x")
+    return weights.get(lang) or weights.get("*")
+
+
+def fitted(pool: Sequence[Candidate], signals: Mapping[int, Mapping[str, float]],
+           weights: Mapping[str, Mapping[str, float]], lang: str,
+           otherwise: Mapping[str, float]) -> dict[int, float]:  # fmt: skip
+    """Passage id -> the weighted sum of its signals (and the table's "bias"), with its case's table (`otherwise`
+    where none is kept)."""
+    out = {}
+    for cand in pool:
+        table = table_for(weights, lang, cand.cross) or otherwise
+        seen = signals[cand.pid]
+        out[cand.pid] = float(sum(w * seen.get(name, 1.0 if name == "bias" else 0.0) for name, w in table.items()))
+    return out
+
+
+def read_by_meaning(pool: Sequence[Candidate], weights: Mapping[str, Mapping[str, float]] | None, lang: str,
+                    cosine_weight: float = 0.0) -> list[Candidate]:  # fmt: skip
+    """The passages of `pool` whose sentences' cosines the re-ranking reads (they must be known before it): all of
+    them for today's formula with a `cosine_weight`, else those whose fitted table names a cosine feature, at any
+    weight (benchmarks/fit_rerank.py records today's formula so)."""
+    if cosine_weight > 0:
+        return list(pool)
+    out = []
+    for cand in pool:
+        table = table_for(weights, lang, cand.cross) if weights else None
+        if table and ("sentence_dense" in table or "sentence_dense_pool" in table):
+            out.append(cand)
+    return out
+
+
+def pool_signals(pool: Sequence[Candidate], passages: Mapping[int, Passage], texts: Mapping[int, str],
+                 sentences: Mapping[int, float], quotes: Mapping[int, Quote | None],
+                 cosines: Mapping[int, np.ndarray], wanted: str) -> dict[int, dict[str, float]]:  # fmt: skip
+    """Passage id -> its FEATURES, normalized over `pool` where they say so (`wanted`: the asked answer type)."""
+    pids = [c.pid for c in pool]
+    dense = _minmax({c.pid: c.dense for c in pool})
+    top_lexical = max((c.lexical for c in pool), default=0.0)
+    meaning = best_cosines(cosines, pids) if cosines else {}
+    out = {}
+    for cand in pool:
+        p, known = passages[cand.pid], cosines.get(cand.pid)
+        quote = quotes.get(cand.pid)
+        text = texts[cand.pid]
+        kinds = [type_match(text[a:b], wanted, p.lang) for a, b in p.sentences]
+        out[cand.pid] = {
+            "fused": cand.fused,
+            "dense": dense[cand.pid],
+            "lexical": cand.lexical / top_lexical if top_lexical > 0 else 0.0,
+            "sentence": sentences[cand.pid],
+            "sentence_dense": float(np.max(known)) if known is not None and len(known) else cand.dense,
+            "sentence_dense_pool": meaning.get(cand.pid, 0.0),
+            "answer_type": max((k or 0.0 for k in kinds), default=0.0),
+            "answer_type_quote": (type_match(quote.text, wanted, p.lang) or 0.0) if quote else 0.0,
+        }
+    return out
+
+
+def _minmax(values: Mapping[int, float]) -> dict[int, float]:
+    """Min-max normalized over the pool (0 everywhere when they do not differ)."""
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    return {p: (v - low) / (high - low) if high > low else 0.0 for p, v in values.items()}

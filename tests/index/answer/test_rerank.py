@@ -1,0 +1,208 @@
+"""The re-ranking: today's hand-set formula, and a profile's fitted one (Profile.rerank_weights) on fixed features."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from index.answer.config import SearchConfig
+from index.answer.fuse import Candidate
+from index.answer.pipeline import Context, Pipeline
+from index.answer.question import parse, weighed
+from index.answer.quotes import choose_quote
+from index.answer.rerank import FEATURES, fitted, pool_signals, read_by_meaning, rerank, table_for, today
+from index.tuning import CROSS_SENTENCE_CREDIT, DEFAULT, E5_SMALL, MINILM
+from tests.index.answer.memory import Doc, MemoryStore
+
+# Words point to article 1 (the bridge, its cost), meaning to article 2 (the crossing), article 3 is about a comet.
+DOCS = [
+    Doc(1, "The harbour bridge repairs will cost 42 million euros. Ferries will run meanwhile.", [0.0, 1.0]),
+    Doc(2, "Work on the crossing over the port began in 2019. It is budgeted at a large sum.", [1.0, 0.0]),
+    Doc(3, "A comet will pass close to the Sun in April.", [0.7, 0.7]),
+]
+QUESTION = "How much will the harbour bridge repairs cost?"
+
+
+def cand(pid: int, fused: float, *, dense: float = 0.5, lexical: float = 1.0, cross: bool = False) -> Candidate:
+    return Candidate(pid=pid, article=pid // 10, dense=dense, lexical=lexical, fused=fused, cross=cross)
+
+
+def terms_of(store: MemoryStore, question: str = QUESTION):
+    return weighed(parse(question, 2000).terms, store.terms(0.9, 0.6))
+
+
+# --- the formula on fixed features ---------------------------------------------------------------------------
+
+SIGNALS = {10: {"fused": 0.9, "dense": 0.0, "sentence": 0.5}, 20: {"fused": 0.4, "dense": 1.0, "sentence": 0.2}}
+
+
+@pytest.mark.parametrize(("weights", "expected"), [
+    ({"*": {"fused": 1.0, "sentence": 0.6}}, {10: 1.2, 20: 0.52}),  # today's, as a table
+    ({"*": {"fused": 1.0, "dense": 1.0}}, {10: 0.9, 20: 1.4}),  # the dense side turns the order over
+    ({"*": {"bias": 0.25, "dense": 2.0}}, {10: 0.25, 20: 2.25}),  # the bias is added to every passage
+    ({"*": {"fused": 1.0, "unknown": 5.0}}, {10: 0.9, 20: 0.4}),  # a feature nobody computes counts 0
+    ({"fr": {"dense": 1.0}, "*": {"fused": 1.0}}, {10: 0.9, 20: 0.4}),  # an English question reads "*"
+    ({"en": {"dense": 1.0}, "*": {"fused": 1.0}}, {10: 0.0, 20: 1.0}),  # ... its own language's first
+    ({"x": {"dense": 1.0}}, {10: 0.9 + 0.3, 20: 0.4 + 0.12}),  # no table for the case: `otherwise` (today's)
+])  # fmt: skip
+def test_the_fitted_formula_is_the_weighted_sum_of_the_features_of_the_case(weights, expected):
+    pool = [cand(10, 0.9), cand(20, 0.4)]
+    assert fitted(pool, SIGNALS, weights, "en", today(0.6)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("lang", "cross", "expected"), [
+    ("fr", False, "fr"), ("en", False, "*"), ("fr", True, "x"), ("en", True, "x"),
+])  # fmt: skip
+def test_a_passage_reads_its_case_table(lang, cross, expected):
+    weights = {"fr": {"fr": 1.0}, "*": {"*": 1.0}, "x": {"x": 1.0}}
+    assert table_for(weights, lang, cross) == {expected: 1.0}
+
+
+def test_a_case_without_table_has_none():
+    assert table_for({"x": {"dense": 1.0}}, "fr", False) is None
+    assert table_for({"*": {"dense": 1.0}}, "fr", True) is None
+
+
+def test_cross_passages_and_others_get_their_own_weights():
+    pool = [cand(10, 0.9), cand(20, 0.4, cross=True)]
+    weights = {"*": {"fused": 1.0}, "x": {"dense": 2.0}}
+    assert fitted(pool, SIGNALS, weights, "en", today(0.6)) == pytest.approx({10: 0.9, 20: 2.0})
+
+
+@pytest.mark.parametrize(("weights", "lang", "cosine_weight", "read"), [
+    (None, "en", 0.0, []), ({}, "en", 0.0, []),
+    (None, "en", 0.3, [10, 20]),  # today's formula with a cosine weight: the whole pool
+    ({"*": {"fused": 1.0, "sentence": 0.6}}, "en", 0.0, []),
+    ({"*": {"fused": 1.0, "sentence_dense": 0.0}}, "en", 0.0, [10]),  # named: read (fit_rerank records so)
+    ({"x": {"sentence_dense": 0.1}}, "en", 0.0, [20]),  # only the passage in another language
+    ({"en": {"sentence_dense_pool": 0.3}}, "fr", 0.0, []),  # a French question has no table: today's
+    ({"en": {"sentence_dense_pool": 0.3}, "x": {"dense": 1.0}}, "en", 0.0, [10]),
+])  # fmt: skip
+def test_cosines_are_read_for_the_passages_whose_table_names_them(weights, lang, cosine_weight, read):
+    pool = [cand(10, 0.9), cand(20, 0.4, cross=True)]
+    assert [c.pid for c in read_by_meaning(pool, weights, lang, cosine_weight)] == read
+
+
+# --- the features the pool shows -------------------------------------------------------------------------------
+
+
+def test_pool_signals_normalize_over_the_pool_and_read_the_asked_type():
+    store = MemoryStore(DOCS)
+    pool = [cand(10, 0.9, dense=0.2, lexical=4.0), cand(20, 0.5, dense=0.8, lexical=2.0),
+            cand(30, 0.1, dense=0.5, lexical=0.0)]  # fmt: skip
+    passages = store.passages([10, 20, 30])
+    texts = {c.pid: store.article_text(c.pid // 10) for c in pool}
+    cosines = {10: np.array([0.3, 0.9]), 20: np.array([0.6, 0.5])}  # none known for 30
+    terms = terms_of(store, "When did the work on the crossing begin?")  # a date is asked
+    quotes = {c.pid: choose_quote(terms, passages[c.pid], texts[c.pid], store.articles[c.pid // 10], c.fused,
+                                  highlight=False)[0] for c in pool}  # fmt: skip
+    got = pool_signals(pool, passages, texts, {10: 0.1, 20: 0.7, 30: 0.0}, quotes, cosines, terms.answer_type)
+    assert set(got[10]) == set(FEATURES)
+    assert [got[p]["dense"] for p in (10, 20, 30)] == pytest.approx([0.0, 1.0, 0.5])
+    assert [got[p]["lexical"] for p in (10, 20, 30)] == pytest.approx([1.0, 0.5, 0.0])
+    assert [got[p]["sentence"] for p in (10, 20, 30)] == [0.1, 0.7, 0.0]
+    assert [got[p]["sentence_dense"] for p in (10, 20, 30)] == pytest.approx([0.9, 0.6, 0.5])  # 30: its own
+    assert [got[p]["sentence_dense_pool"] for p in (10, 20, 30)] == pytest.approx([1.0, 0.0, 0.0])
+    assert got[20]["answer_type"] == 1.0 and got[10]["answer_type"] == 0.0  # "in 2019" is a date
+    assert got[20]["answer_type_quote"] == 1.0 and got[30]["answer_type_quote"] == 1.0  # "in April" too
+    assert got[10]["answer_type_quote"] == 0.0
+    assert got[10]["fused"] == 0.9
+
+
+def test_a_question_whose_type_has_no_spans_shows_none():
+    store = MemoryStore(DOCS)
+    pool = [cand(10, 0.9), cand(20, 0.5)]
+    top = rerank(pool, store, terms_of(store, "Is the bridge closed?"), 0.6, weights={"*": today(0.6)})
+    assert all(s["answer_type"] == 0.0 and s["answer_type_quote"] == 0.0 for s in top.signals.values())
+
+
+# --- the re-ranking with and without fitted weights ------------------------------------------------------------
+
+
+def _today_by_hand(store, pool, terms, sentence_weight):
+    out = {}
+    for c in pool:
+        p = store.passages([c.pid])[c.pid]
+        _, sentence = choose_quote(terms, p, store.article_text(p.article_id), store.articles[p.article_id],
+                                   c.fused, highlight=False)  # fmt: skip
+        out[c.pid] = c.fused + sentence_weight * (sentence + (CROSS_SENTENCE_CREDIT if c.cross else 0.0))
+    return out
+
+
+def test_without_weights_the_order_is_todays_formula():
+    store = MemoryStore(DOCS)
+    terms = terms_of(store)
+    # Article 2 leads by its fused score; article 1's sentences hold the question's words.
+    pool = [cand(20, 0.8), cand(10, 0.6), cand(30, 0.1)]
+    expected = _today_by_hand(store, pool, terms, 0.6)
+    top = rerank(pool, store, terms, 0.6)
+    assert [c.pid for c in top.order] == sorted(expected, key=lambda p: -expected[p]) == [10, 20, 30]
+    assert top.final == pytest.approx(expected) and top.signals == {}
+    assert [c.pid for c in rerank(pool, store, terms, 0.0).order] == [20, 10, 30]  # words weigh nothing
+
+
+def test_todays_formula_as_a_table_gives_todays_scores():
+    store = MemoryStore(DOCS)
+    terms = terms_of(store)
+    pool = [cand(20, 0.8), cand(10, 0.6, cross=True), cand(30, 0.1)]
+    plain = rerank(pool, store, terms, 0.6)
+    table = rerank(pool, store, terms, 0.6, weights={"*": today(0.6), "x": today(0.6)})
+    assert [c.pid for c in table.order] == [c.pid for c in plain.order]
+    assert table.final == pytest.approx(plain.final)
+
+
+def test_fitted_weights_put_first_the_passage_they_favour():
+    store = MemoryStore(DOCS)
+    terms = terms_of(store)
+    pool = [cand(10, 0.9, dense=0.0), cand(20, 0.5, dense=1.0), cand(30, 0.1, dense=0.7)]
+    assert rerank(pool, store, terms, 0.6).order[0].pid == 10
+    by_meaning = rerank(pool, store, terms, 0.6, weights={"*": {"fused": 1.0, "dense": 1.0}})
+    assert [c.pid for c in by_meaning.order] == [20, 10, 30]  # 1.5, 0.9, 0.1 + 0.7
+    by_words = rerank(pool, store, terms, 0.6, weights={"*": {"sentence": 1.0}})
+    assert by_words.order[0].pid == 10
+    # Across languages only the "x" table counts: the same weights on the other case change nothing.
+    assert rerank(pool, store, terms, 0.6, weights={"x": {"dense": 5.0}}).order[0].pid == 10
+
+
+def test_a_question_whose_case_has_no_table_is_reranked_as_today():
+    store = MemoryStore(DOCS)
+    terms = terms_of(store)
+    pool = [cand(20, 0.8), cand(10, 0.6), cand(30, 0.1)]
+    plain = rerank(pool, store, terms, 0.6)
+    other = rerank(pool, store, terms, 0.6, weights={"fr": {"dense": 1.0}, "x": {"dense": 1.0}}, lang="en")
+    assert other.final == plain.final and other.signals == {}  # the same numbers, no feature computed
+
+
+def test_the_pipeline_ranks_with_the_profiles_weights():
+    def ask(**profile):
+        ctx = Context(store=lambda: MemoryStore(DOCS), embedder=_Fixed(), profile=replace(DEFAULT, **profile),
+                      config=SearchConfig())  # fmt: skip
+        return Pipeline().ask(ctx, QUESTION)
+
+    assert ask().ranking[0] == 1  # the bridge: words and today's formula
+    assert ask(rerank_weights={"*": {"dense": 1.0}}).ranking[0] == 2  # the crossing: meaning alone
+    assert ask(rerank_weights={"x": {"dense": 1.0}}).ranking[0] == 1  # no English question is "x"
+
+
+class _Fixed:
+    name, dimension = "fixed", 2
+
+    def encode_queries(self, texts):
+        return np.array([[1.0, 0.0]], dtype=np.float32)
+
+    def encode_documents(self, texts, progress=None):
+        return np.zeros((len(texts), 2), dtype=np.float32)
+
+
+def test_profiles_and_config_overrides():
+    assert MINILM.rerank_weights is None and DEFAULT.rerank_weights is None
+    weights = {"*": {"fused": 1.0, "dense": 0.5}}
+    assert SearchConfig(rerank_weights=weights).tuned(MINILM).rerank_weights == weights
+    assert SearchConfig().tuned(E5_SMALL).rerank_weights == E5_SMALL.rerank_weights
+    for table in (E5_SMALL.rerank_weights or {}).values():
+        assert set(table) <= {"bias", *FEATURES}  # a misspelt feature would silently count 0
+    # multilingual-e5-small: French questions keep today's formula, English and cross-lingual ones are fitted.
+    assert table_for(E5_SMALL.rerank_weights, "fr", False) is None
+    assert table_for(E5_SMALL.rerank_weights, "en", False) and table_for(E5_SMALL.rerank_weights, "fr", True)
