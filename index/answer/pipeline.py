@@ -24,7 +24,7 @@ from index.answer.question import Question, date_hint, parse, weighed
 from index.answer.quotes import pick_quotes, requote_by_meaning
 from index.answer.rerank import read_by_meaning, rerank
 from index.answer.retrieve import retrieve, selection
-from index.answer.sentences import by_meaning, sentence_cosines
+from index.answer.sentences import meaning_of, sentence_cosines
 from index.embedding import Embedder
 from index.feedback import FeedbackEffects
 from index.records import Answer, Filters, Hit
@@ -95,14 +95,14 @@ class Pipeline:
             terms = follow.weigh(terms)
         pool = cands[: cfg.rerank_depth]
         meaning = read_by_meaning(pool, profile.rerank_weights, question.lang, profile.rerank_dense)
-        cosines = sentence_cosines(store, ctx.embedder, meaning, qvec) if meaning else {}
+        # Read from the index only: embedding a pool's sentences at question time costs about half a second.
+        cosines = sentence_cosines(store, ctx.embedder, meaning, qvec, embed=False) if meaning else {}
         top = rerank(pool, store, terms, profile.sentence_weight, cosines, profile.rerank_dense,
                      weights=profile.rerank_weights, lang=question.lang)  # fmt: skip
         top = apply_feedback(top, store, qvec, ctx.feedback)
         best = diversify(top.order + cands[cfg.rerank_depth :], cfg.max_per_article,
                          max(cfg.ranking_depth, k + cfg.more))  # fmt: skip
-        cosines = sentence_cosines(store, ctx.embedder, [c for c in best[:k] if by_meaning(profile, c)], qvec,
-                                   top.passages, cosines)  # fmt: skip
+        cosines = meaning_of(store, ctx.embedder, profile, best[:k], qvec, top.passages, cosines)
         features = evidence(store, asked, terms, best, top.final, top.passages, k1=profile.bm25_k1,
                             b=profile.bm25_b, cosines=cosines) if best else None  # fmt: skip
         confidence = abstain.confidence(features, profile.confidence(question.lang, best[0].cross)) if features else 0.0

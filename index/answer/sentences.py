@@ -15,13 +15,15 @@ from index.tuning import Profile
 
 def sentence_cosines(store: Store, embedder: Embedder, cands: Sequence[Candidate], qvec: np.ndarray | None,
                      passages: Mapping[int, Passage] | None = None,
-                     known: Mapping[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:  # fmt: skip
+                     known: Mapping[int, np.ndarray] | None = None, *,
+                     embed: bool = True) -> dict[int, np.ndarray]:  # fmt: skip
     """Passage id -> the cosine of each of its sentences with the question, for `cands` (and what `known` holds).
 
     The sentence vectors the store computed at index time are read; the sentences of passages it has none of
     (a segment written before them) are embedded in one batch by the model's document path (they are read as
-    passages are, the question as a query). Those of a passage in `known` are not looked at again. `passages`
-    saves loading what the caller has already loaded.
+    passages are, the question as a query), unless `embed` is false: those passages are then left out (embedding
+    a re-rank pool's sentences at question time costs about a second on 2 cores). Those of a passage in `known`
+    are not looked at again. `passages` saves loading what the caller has already loaded.
     """
     out = dict(known or {})
     todo = [pid for pid in dict.fromkeys(c.pid for c in cands) if pid not in out]
@@ -32,7 +34,7 @@ def sentence_cosines(store: Store, embedder: Embedder, cands: Sequence[Candidate
     for pid, vectors in stored.items():
         out[pid] = vectors @ q
     todo = [pid for pid in todo if pid not in stored]
-    if not todo:
+    if not todo or not embed:
         return out
     loaded = passages if passages is not None and all(p in passages for p in todo) else store.passages(todo)
     spans: list[tuple[int, int]] = []  # passage id, its number of sentences
@@ -61,6 +63,19 @@ def best_cosines(cosines: Mapping[int, np.ndarray], pids: Sequence[int]) -> dict
         return {}
     low, high = min(best.values()), max(best.values())
     return {p: (v - low) / (high - low) if high > low else 0.0 for p, v in best.items()}
+
+
+def meaning_of(store: Store, embedder: Embedder, profile: Profile, first: Sequence[Candidate], qvec: np.ndarray | None,
+               passages: Mapping[int, Passage], known: Mapping[int, np.ndarray]) -> dict[int, np.ndarray]:  # fmt: skip
+    """The sentence cosines the quotes of the `first` passages are chosen with, beside those `known`.
+
+    Read from the index for every passage the profile quotes by meaning; embedded at question time only for a
+    passage in another language than the question, which words cannot quote (an index written before sentence
+    vectors then still quotes across languages, and in the question's language by words, as it did).
+    """
+    wanted = [c for c in first if by_meaning(profile, c)]
+    out = sentence_cosines(store, embedder, wanted, qvec, passages, known, embed=False)
+    return sentence_cosines(store, embedder, [c for c in wanted if c.cross], qvec, passages, out)
 
 
 def by_meaning(profile: Profile, cand: Candidate) -> bool:

@@ -131,7 +131,7 @@ def test_an_index_without_sentence_vectors_answers_and_force_adds_them_embedding
     assert engine.snapshot.sentence_vectors(_live(engine)) == {}
     answer = engine.ask(QUESTION)
     assert answer.quotes and answer.quotes[0].article.title == "Harbour bridge closes for repairs"
-    assert emb.texts  # its sentences were embedded at question time
+    assert emb.texts == []  # quoted by words: its sentences are not embedded at question time (about a second)
     passages = {p.text for p in _live(engine).values() if len(p.sentences) > 1}
     emb.texts.clear()
     progress: list[tuple[str, int, int]] = []
@@ -155,7 +155,7 @@ def test_a_damaged_sentences_file_is_logged_and_ask_and_reindex_still_work(fake_
         engine = Engine(fake_engine.dir.root, emb, BY_MEANING)
         answer = engine.ask(QUESTION)
     assert answer.quotes and answer.quotes[0].article.title == "Harbour bridge closes for repairs"
-    assert np.isfinite(answer.confidence) and emb.texts  # embedded at question time instead
+    assert np.isfinite(answer.confidence) and emb.texts == []  # quoted by words instead, nothing embedded
     assert "not using the sentence vectors" in caplog.text
     path = articles_dir / "harbour.txt"
     path.write_text(path.read_text() + "\nThe bridge reopened early, on 20 May, the council said.\n")
