@@ -5,8 +5,9 @@ title, same text) up to the size wanted; the largest size holds at least 5,000 p
 large corpus (the same articles), so its build is item 3's real full build too (kept in `state`).
 
 Newsdesk: `Engine.reindex([folder])` into an empty index folder, with the embedder Newsdesk's settings build
-(already loaded, as in a running bot). The time covers reading the files, chunking, embedding, SQLite, BM25,
-FAISS and the atomic publication.
+(already loaded, as in a running bot). The time covers reading the files, chunking, embedding (each passage's
+sentences too, as a new index gets them: NEWSDESK_SENTENCE_VECTORS), SQLite, BM25, FAISS and the atomic
+publication. For context, the middle size is built once more without sentence vectors.
 
 Baseline: `SentenceTransformer(bundled model).encode(texts)` with default settings, then
 `faiss.IndexFlatIP.add`, on the passages Newsdesk cuts from the 100 distinct articles (every other one: the
@@ -36,6 +37,7 @@ from .common import (
 def run(emb, quick: bool, state: dict) -> list[Result]:
     import faiss
 
+    from index.build.options import BuildOptions
     from index.engine import Engine
 
     from .incremental import sizes as incremental_sizes
@@ -58,17 +60,24 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
         say(f"  baseline: {len(sample)} passages, {base_rates[-1]:.2f} passages/s")
 
     runs: dict[int, dict] = {}
+    without: dict[int, dict] = {}  # NEWSDESK_SENTENCE_VECTORS=false, for context
 
-    def newsdesk(n: int) -> None:
+    def newsdesk(n: int, sentences: bool = True) -> None:
         root = fresh_dir(work / f"index-{n}")
         timing = CachedEmbedder(emb)  # no cache: times every passage it embeds
-        engine = Engine(root, timing)
+        engine = Engine(root, timing, build=BuildOptions(sentence_vectors=sentences))
         started = time.perf_counter()
         summary = engine.reindex([folders[n]])
         took = time.perf_counter() - started
         assert summary.passages_embedded == summary.passages, "every passage of a fresh build is embedded"
-        runs[n] = {"passages": summary.passages, "seconds": took, "rate": summary.passages / took,
-                   "embed_seconds": timing.embed_seconds}  # fmt: skip
+        run = {"passages": summary.passages, "seconds": took, "rate": summary.passages / took,
+               "embed_seconds": timing.embed_seconds}  # fmt: skip
+        if not sentences:
+            without[n] = run
+            say(f"  newsdesk without sentence vectors: {n} articles, {run['rate']:.2f} passages/s")
+            shutil.rmtree(root, ignore_errors=True)
+            return
+        runs[n] = run
         state.setdefault("full_builds", {})[n] = dict(runs[n], by="item 1 (ingestion), same run")
         say(f"  newsdesk: {n} articles, {summary.passages} passages in {took:.1f} s = "
             f"{summary.passages / took:.2f} passages/s (embedding {timing.embed_seconds:.1f} s)")  # fmt: skip
@@ -80,6 +89,8 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
     for n in sizes:
         newsdesk(n)
         baseline()
+    newsdesk(sizes[1], sentences=False)
+    baseline()
     near = {n: (base_rates[i] + base_rates[i + 1]) / 2 for i, n in enumerate(sizes)}
     big_n = sizes[2]
     state["embed_seconds_per_passage"] = runs[big_n]["embed_seconds"] / runs[big_n]["passages"]
@@ -102,5 +113,11 @@ def run(emb, quick: bool, state: dict) -> list[Result]:
                           near[big_n], note))  # fmt: skip
     out.append(Result(f"ingestion rate, {big['passages']:,} passages", big["rate"], "passages/s", None, None,
                       near[big_n], "baseline column: the plain baseline's rate"))  # fmt: skip
+    plain = without[sizes[1]]
+    around = (base_rates[-2] + base_rates[-1]) / 2
+    out.append(Result(f"ingestion, {plain['passages']:,} passages, no sentence vectors: Newsdesk / baseline",
+                      plain["rate"] / around, "x", None, None, around,
+                      f"{plain['rate']:.2f} vs {around:.2f} passages/s; NEWSDESK_SENTENCE_VECTORS=false, what "
+                      f"embedding each passage's sentences too costs (with them: {runs[sizes[1]]['rate']:.2f})"))  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)
     return out
