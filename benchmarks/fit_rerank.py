@@ -5,19 +5,19 @@
 Dev sets only (never piaf.test): piaf.dev and xquad_en for the passages in the question's language, the
 cross-lingual XQuAD sets (en->de, en->es, es->en) for "x". Each set's passages are indexed as `make eval`
 indexes them (one article each, benchmarks/cache's vectors), and every question is asked through the real
-`Engine.ask` with the fitted path switched on (today's formula as its table, so the order is today's): the
+`Engine.ask` with the fitted path switched on (the hand-set formula as its table, so the order is unchanged): the
 re-ranking stage is wrapped to record the FEATURES each passage of its pool shows, as serving computes them.
 
 The model: a conditional logit (softmax over the pool, the gold passage the positive; questions whose gold
 passage is not in the pool are left out), L2 on standardized features, weights kept non-negative (more
 evidence never ranks a passage lower), one weight block per case ("*" or per question language, and "x"),
-fitted jointly with scipy's L-BFGS-B. Each block is then mapped onto today's scores by a scale and an offset
+fitted jointly with scipy's L-BFGS-B. Each block is then mapped onto the hand-set scores by a scale and an offset
 (`calibrated`; the ranking is unchanged by them): the final scores stay on the scale the margins, the quote
 cut-off and the abstention models were set on.
 
 Out of sample: two folds by article (XQuAD's articles are one set of 48 in four languages: a fold holds an
 article in every language), fit on one, asked through the real pipeline with those weights on the other;
-R@1 / R@5 / quote hit@1 are counted by index/evaluation.py, beside today's formula on the same index.
+R@1 / R@5 / quote hit@1 are counted by index/evaluation.py, beside the hand-set formula on the same index.
 Prints, per variant, the two-fold figures and the weights fitted on every dev question (what the profile
 keeps: "x_en" for multilingual-e5-small, index/tuning.py).
 """
@@ -49,8 +49,8 @@ SETS = {
 }
 COSINES = ("sentence_dense", "sentence_dense_pool")
 # Which features each variant offers (index/answer/rerank.py FEATURES), how it splits the cases, and which
-# tables it keeps (a case left out keeps today's formula): "x_en" fits as "per_language" does and leaves the
-# French questions ("*") on today's formula.
+# tables it keeps (a case left out keeps the hand-set formula): "x_en" fits as "per_language" does and leaves the
+# French questions ("*") on the hand-set formula.
 VARIANTS = {
     "all": {"drop": (), "per_language": False, "keep": ("x", "*")},
     "no_cosines": {"drop": COSINES, "per_language": False, "keep": ("x", "*")},
@@ -152,7 +152,7 @@ def fit_logit(x: np.ndarray, mask: np.ndarray, gold: np.ndarray, l2: float) -> n
 
 
 def tables(w: np.ndarray, rows: Sequence[dict], keep: np.ndarray, spec: dict) -> dict[str, dict[str, float]]:
-    """The weight blocks as Profile.rerank_weights, each mapped onto today's scale (`calibrated`)."""
+    """The weight blocks as Profile.rerank_weights, each mapped onto the hand-set scale (`calibrated`)."""
     from index.answer.rerank import FEATURES
 
     names = [f for f, k in zip(FEATURES, keep, strict=True) if k]
@@ -166,7 +166,7 @@ def tables(w: np.ndarray, rows: Sequence[dict], keep: np.ndarray, spec: dict) ->
         pools = [x for x in pools if len(x) > 1]
         block = w[b * width : (b + 1) * width]
         if not pools or not block.any():
-            continue  # a case the data did not show: today's formula stays
+            continue  # a case the data did not show: the hand-set formula stays
         scale, bias = calibrated(block, keep, pools)
         table = {n: round(float(v * scale), 4) for n, v in zip(names, block, strict=True) if v * scale >= 5e-4}
         out[key] = {"bias": round(bias, 4), **table}
@@ -174,12 +174,12 @@ def tables(w: np.ndarray, rows: Sequence[dict], keep: np.ndarray, spec: dict) ->
 
 
 def calibrated(block: np.ndarray, keep: np.ndarray, pools: Sequence[np.ndarray]) -> tuple[float, float]:
-    """Scale and offset that put the fitted scores on today's: the first passage's lead over the second is on
-    average today's (the `margin` the abstention models read), and so is the mean score (what the quote cut-off
+    """Scale and offset that put the fitted scores on the hand-set ones: the first passage's lead over the second is on
+    on average the hand-set one's (the `margin` the abstention models read), and so is the mean score (what the quote cut-off
     `min_relative_score` and a pool mixing both cases compare)."""
-    from index.answer.rerank import FEATURES, today
+    from index.answer.rerank import FEATURES, hand_set
 
-    base = np.array([today(0.6).get(f, 0.0) for f in FEATURES])
+    base = np.array([hand_set(0.6).get(f, 0.0) for f in FEATURES])
     fitted = [x[:, keep] @ block for x in pools]
     now = [x @ base for x in pools]
     lead = float(np.mean([np.diff(np.sort(s)[-2:])[0] for s in fitted]))
@@ -189,9 +189,9 @@ def calibrated(block: np.ndarray, keep: np.ndarray, pools: Sequence[np.ndarray])
 
 
 def offline(rows: Sequence[dict], weights: dict | None, sentence_weight: float) -> dict[str, float]:
-    """Gold passages first / in the first five of the recorded pools re-sorted by `weights` (None: today's
+    """Gold passages first / in the first five of the recorded pools re-sorted by `weights` (None: the hand-set
     formula), counted over every question (a gold passage outside the pool counts as a miss)."""
-    from index.answer.rerank import FEATURES, table_for, today
+    from index.answer.rerank import FEATURES, hand_set, table_for
 
     hit1 = hit5 = 0
     for r in rows:
@@ -199,7 +199,7 @@ def offline(rows: Sequence[dict], weights: dict | None, sentence_weight: float) 
             continue
         scores = []
         for j, cross in enumerate(r["cross"]):
-            table = (table_for(weights, r["lang"], bool(cross)) if weights else None) or today(sentence_weight)
+            table = (table_for(weights, r["lang"], bool(cross)) if weights else None) or hand_set(sentence_weight)
             scores.append(sum(table.get(f, 0.0) * v for f, v in zip(FEATURES, r["x"][j], strict=True)))
         order = sorted(range(len(scores)), key=lambda j: -scores[j])  # stable: ties in the pool's order
         place = order.index(r["gold"])
@@ -301,28 +301,28 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.compose import make_engine
     from bot.settings import Settings
-    from index.answer.rerank import today
+    from index.answer.rerank import hand_set
 
     from .eval_all import _vector_cache
 
     embedder, disk = _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
     started = time.perf_counter()
-    result: dict = {"model": embedder.name, "today": {}, "fits": {}}
+    result: dict = {"model": embedder.name, "hand_set": {}, "fits": {}}
     with tempfile.TemporaryDirectory(prefix="newsdesk-fit-rerank-") as tmp:
         sets = prepare(embedder, Path(tmp), args.limit)
         disk.save()
         rows: list[dict] = []
         # Today's formula through the fitted path: its table names the cosines (at 0), so the pool's sentence
         # cosines are computed, as they are where a fitted table reads them.
-        recording = {"*": today(0.6), "x": today(0.6)}
+        recording = {"*": hand_set(0.6), "x": hand_set(0.6)}
         for name, s in sets.items():
             engine = _engine(s["root"], embedder, None)
-            result["today"][name] = measured(engine, s["questions"], s["passages"])
+            result["hand_set"][name] = measured(engine, s["questions"], s["passages"])
             key_of = {i: k for k, i in engine.snapshot.keys().items()}
             rows += record(_engine(s["root"], embedder, recording), s["questions"], key_of, name)
             counts = offline([r for r in rows if r["set"] == name], None, 0.6)
-            offline_today = {"r@1": counts["hit1"] / counts["n"], "r@5": counts["hit5"] / counts["n"]}
-            print(f"today {name}: {result['today'][name]} (recorded pools: {offline_today})", flush=True)
+            offline_hand_set = {"r@1": counts["hit1"] / counts["n"], "r@5": counts["hit5"] / counts["n"]}
+            print(f"hand-set {name}: {result['hand_set'][name]} (recorded pools: {offline_hand_set})", flush=True)
             disk.save()
         fold_of = folds([q for s in sets.values() for q in s["questions"]])
         for variant in args.variants.split(","):

@@ -144,16 +144,16 @@ E5_SMALL = Profile(
     rerank_dense=0.0,
     # The fitted re-ranking (index/answer/rerank.py FEATURES; `python -m benchmarks.fit_rerank`, 2026-12-02, about
     # 3 min): a conditional logit over the pool of 20 (the gold passage the positive, L2 0.001, weights >= 0),
-    # each table then scaled and offset onto today's scores. Two-fold by article, asked through the real
-    # pipeline, R@1 / R@5 / quote@1 against today's: en->de 0.848 / 0.967 / 0.736 -> 0.891 / 0.994 / 0.770, en->es
+    # each table then scaled and offset onto the hand-set scores. Two-fold by article, asked through the real
+    # pipeline, R@1 / R@5 / quote@1 against the hand-set one: en->de 0.848 / 0.967 / 0.736 -> 0.891 / 0.994 / 0.770, en->es
     # 0.895 / 0.987 / 0.770 -> 0.921 / 0.991 / 0.791, es->en 0.883 / 0.981 / 0.784 -> 0.916 / 0.987 / 0.806,
     # xquad_en 0.971 / 0.997 / 0.864 -> 0.973 / 0.998 / 0.867. Nearly all of it is the best sentence's cosine over
     # the pool (left out: en->de R@1 -3.9 points, en->es -1.8, es->en -1.6, en -0.3; every other feature moves
-    # less than 0.5); the answer types earn nothing. French keeps today's formula: no table beat it on piaf.dev,
+    # less than 0.5); the answer types earn nothing. French keeps the hand-set formula: no table beat it on piaf.dev,
     # out of sample (0.779 / 0.918 / 0.648 against 0.781 / 0.919 / 0.648) nor in sample. The pool's sentence
     # cosines: embedded at question time they cost ask() p50 3 -> 460 ms (en) and 130 -> 520 ms (en->de); read
     # from sentence vectors stored at index time, 3.2 -> 3.7 and 3.3 -> 4.0 ms. Without them the tables rank
-    # about as today's formula does (R@1 within half a point on the four sets).
+    # about as the hand-set formula does (R@1 within half a point on the four sets).
     rerank_weights={
         "x": {"bias": 0.4709, "fused": 0.1793, "dense": 0.0923, "lexical": 0.1169, "sentence": 0.1538,
               "sentence_dense": 0.0361, "sentence_dense_pool": 0.3877, "answer_type": 0.0084},

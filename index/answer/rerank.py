@@ -29,7 +29,7 @@ FEATURES = (
     "lexical",  # its BM25 score over the pool's best
     "sentence",  # its best sentence's word score (choose_quote; CROSS_SENTENCE_CREDIT added across languages)
     "sentence_dense",  # its best sentence's cosine with the question (the passage's own where none is known)
-    "sentence_dense_pool",  # the same, min-max normalized over the pool (today's `cosine_weight` term)
+    "sentence_dense_pool",  # the same, min-max normalized over the pool (the hand-set `cosine_weight` term)
     "answer_type",  # one of its sentences holds a span of the asked answer type (1, 0.5 a weak kind, 0)
     "answer_type_quote",  # its quote does
 )
@@ -40,7 +40,7 @@ class Reranked:
     """The pool re-ranked, with what was read on the way: each passage's quote and final score."""
 
     order: list[Candidate]  # best first; passages the store no longer holds are left out
-    final: Mapping[int, float]  # passage id -> its re-ranked score (today's formula or the fitted one)
+    final: Mapping[int, float]  # passage id -> its re-ranked score (the hand-set formula or the fitted one)
     quotes: Mapping[int, Quote | None]  # passage id -> its quote (None: no verifiable one), not highlighted
     passages: Mapping[int, Passage]
     # passage id -> its FEATURES, when the fitted formula ranked (what benchmarks/fit_rerank.py records)
@@ -57,7 +57,7 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
     passage's best sentence cosine, min-max normalized over the pool, adds `cosine_weight` times itself.
     With `weights` (a profile's fitted tables, keyed like its confidence weights: the question's language `lang`,
     "*" for any other, "x" for a passage in another language than the question), the final score is the fitted
-    formula instead (`fitted`); a case without a table of its own keeps today's formula.
+    formula instead (`fitted`); a case without a table of its own keeps the hand-set formula.
     """
     passages = store.passages(c.pid for c in pool)
     quotes: dict[int, Quote | None] = {}
@@ -78,7 +78,7 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
     signals: dict[int, dict[str, float]] = {}
     if weights and any(table_for(weights, lang, c.cross) for c in kept):
         signals = pool_signals(kept, passages, texts, sentences, quotes, cosines or {}, terms.answer_type)
-        final = fitted(kept, signals, weights, lang, today(sentence_weight, cosine_weight))
+        final = fitted(kept, signals, weights, lang, hand_set(sentence_weight, cosine_weight))
     else:
         meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
         final = {c.pid: c.fused + sentence_weight * sentences[c.pid] + cosine_weight * meaning.get(c.pid, 0.0)
@@ -87,7 +87,7 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
     return Reranked(order=order, final=final, quotes=quotes, passages=passages, signals=signals)
 
 
-def today(sentence_weight: float, cosine_weight: float = 0.0) -> dict[str, float]:
+def hand_set(sentence_weight: float, cosine_weight: float = 0.0) -> dict[str, float]:
     """Today's hand-set formula as a weight table of the fitted one."""
     return {"fused": 1.0, "sentence": sentence_weight, "sentence_dense_pool": cosine_weight}
 
@@ -116,8 +116,8 @@ def fitted(pool: Sequence[Candidate], signals: Mapping[int, Mapping[str, float]]
 def read_by_meaning(pool: Sequence[Candidate], weights: Mapping[str, Mapping[str, float]] | None, lang: str,
                     cosine_weight: float = 0.0) -> list[Candidate]:  # fmt: skip
     """The passages of `pool` whose sentences' cosines the re-ranking reads (they must be known before it): all of
-    them for today's formula with a `cosine_weight`, else those whose fitted table names a cosine feature, at any
-    weight (benchmarks/fit_rerank.py records today's formula so)."""
+    them for the hand-set formula with a `cosine_weight`, else those whose fitted table names a cosine feature, at any
+    weight (benchmarks/fit_rerank.py records the hand-set formula so)."""
     if cosine_weight > 0:
         return list(pool)
     out = []

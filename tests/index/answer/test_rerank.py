@@ -1,4 +1,4 @@
-"""The re-ranking: today's hand-set formula, and a profile's fitted one (Profile.rerank_weights) on fixed features."""
+"""The re-ranking: the hand-set formula, and a profile's fitted one (Profile.rerank_weights) on fixed features."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from index.answer.fuse import Candidate
 from index.answer.pipeline import Context, Pipeline
 from index.answer.question import parse, weighed
 from index.answer.quotes import choose_quote
-from index.answer.rerank import FEATURES, fitted, pool_signals, read_by_meaning, rerank, table_for, today
+from index.answer.rerank import FEATURES, fitted, hand_set, pool_signals, read_by_meaning, rerank, table_for
 from index.tuning import CROSS_SENTENCE_CREDIT, DEFAULT, E5_SMALL, MINILM
 from tests.index.answer.memory import Doc, MemoryStore
 
@@ -39,17 +39,17 @@ SIGNALS = {10: {"fused": 0.9, "dense": 0.0, "sentence": 0.5}, 20: {"fused": 0.4,
 
 
 @pytest.mark.parametrize(("weights", "expected"), [
-    ({"*": {"fused": 1.0, "sentence": 0.6}}, {10: 1.2, 20: 0.52}),  # today's, as a table
+    ({"*": {"fused": 1.0, "sentence": 0.6}}, {10: 1.2, 20: 0.52}),  # the hand-set one, as a table
     ({"*": {"fused": 1.0, "dense": 1.0}}, {10: 0.9, 20: 1.4}),  # the dense side turns the order over
     ({"*": {"bias": 0.25, "dense": 2.0}}, {10: 0.25, 20: 2.25}),  # the bias is added to every passage
     ({"*": {"fused": 1.0, "unknown": 5.0}}, {10: 0.9, 20: 0.4}),  # a feature nobody computes counts 0
     ({"fr": {"dense": 1.0}, "*": {"fused": 1.0}}, {10: 0.9, 20: 0.4}),  # an English question reads "*"
     ({"en": {"dense": 1.0}, "*": {"fused": 1.0}}, {10: 0.0, 20: 1.0}),  # ... its own language's first
-    ({"x": {"dense": 1.0}}, {10: 0.9 + 0.3, 20: 0.4 + 0.12}),  # no table for the case: `otherwise` (today's)
+    ({"x": {"dense": 1.0}}, {10: 0.9 + 0.3, 20: 0.4 + 0.12}),  # no table for the case: `otherwise` (the hand-set one)
 ])  # fmt: skip
 def test_the_fitted_formula_is_the_weighted_sum_of_the_features_of_the_case(weights, expected):
     pool = [cand(10, 0.9), cand(20, 0.4)]
-    assert fitted(pool, SIGNALS, weights, "en", today(0.6)) == pytest.approx(expected)
+    assert fitted(pool, SIGNALS, weights, "en", hand_set(0.6)) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(("lang", "cross", "expected"), [
@@ -68,16 +68,16 @@ def test_a_case_without_table_has_none():
 def test_cross_passages_and_others_get_their_own_weights():
     pool = [cand(10, 0.9), cand(20, 0.4, cross=True)]
     weights = {"*": {"fused": 1.0}, "x": {"dense": 2.0}}
-    assert fitted(pool, SIGNALS, weights, "en", today(0.6)) == pytest.approx({10: 0.9, 20: 2.0})
+    assert fitted(pool, SIGNALS, weights, "en", hand_set(0.6)) == pytest.approx({10: 0.9, 20: 2.0})
 
 
 @pytest.mark.parametrize(("weights", "lang", "cosine_weight", "read"), [
     (None, "en", 0.0, []), ({}, "en", 0.0, []),
-    (None, "en", 0.3, [10, 20]),  # today's formula with a cosine weight: the whole pool
+    (None, "en", 0.3, [10, 20]),  # the hand-set formula with a cosine weight: the whole pool
     ({"*": {"fused": 1.0, "sentence": 0.6}}, "en", 0.0, []),
     ({"*": {"fused": 1.0, "sentence_dense": 0.0}}, "en", 0.0, [10]),  # named: read (fit_rerank records so)
     ({"x": {"sentence_dense": 0.1}}, "en", 0.0, [20]),  # only the passage in another language
-    ({"en": {"sentence_dense_pool": 0.3}}, "fr", 0.0, []),  # a French question has no table: today's
+    ({"en": {"sentence_dense_pool": 0.3}}, "fr", 0.0, []),  # a French question has no table: the hand-set one
     ({"en": {"sentence_dense_pool": 0.3}, "x": {"dense": 1.0}}, "en", 0.0, [10]),
 ])  # fmt: skip
 def test_cosines_are_read_for_the_passages_whose_table_names_them(weights, lang, cosine_weight, read):
@@ -114,14 +114,14 @@ def test_pool_signals_normalize_over_the_pool_and_read_the_asked_type():
 def test_a_question_whose_type_has_no_spans_shows_none():
     store = MemoryStore(DOCS)
     pool = [cand(10, 0.9), cand(20, 0.5)]
-    top = rerank(pool, store, terms_of(store, "Is the bridge closed?"), 0.6, weights={"*": today(0.6)})
+    top = rerank(pool, store, terms_of(store, "Is the bridge closed?"), 0.6, weights={"*": hand_set(0.6)})
     assert all(s["answer_type"] == 0.0 and s["answer_type_quote"] == 0.0 for s in top.signals.values())
 
 
 # --- the re-ranking with and without fitted weights ------------------------------------------------------------
 
 
-def _today_by_hand(store, pool, terms, sentence_weight):
+def _hand_set_by_hand(store, pool, terms, sentence_weight):
     out = {}
     for c in pool:
         p = store.passages([c.pid])[c.pid]
@@ -131,24 +131,24 @@ def _today_by_hand(store, pool, terms, sentence_weight):
     return out
 
 
-def test_without_weights_the_order_is_todays_formula():
+def test_without_weights_the_order_is_the_hand_set_formulas():
     store = MemoryStore(DOCS)
     terms = terms_of(store)
     # Article 2 leads by its fused score; article 1's sentences hold the question's words.
     pool = [cand(20, 0.8), cand(10, 0.6), cand(30, 0.1)]
-    expected = _today_by_hand(store, pool, terms, 0.6)
+    expected = _hand_set_by_hand(store, pool, terms, 0.6)
     top = rerank(pool, store, terms, 0.6)
     assert [c.pid for c in top.order] == sorted(expected, key=lambda p: -expected[p]) == [10, 20, 30]
     assert top.final == pytest.approx(expected) and top.signals == {}
     assert [c.pid for c in rerank(pool, store, terms, 0.0).order] == [20, 10, 30]  # words weigh nothing
 
 
-def test_todays_formula_as_a_table_gives_todays_scores():
+def test_the_hand_set_formula_as_a_table_gives_its_scores():
     store = MemoryStore(DOCS)
     terms = terms_of(store)
     pool = [cand(20, 0.8), cand(10, 0.6, cross=True), cand(30, 0.1)]
     plain = rerank(pool, store, terms, 0.6)
-    table = rerank(pool, store, terms, 0.6, weights={"*": today(0.6), "x": today(0.6)})
+    table = rerank(pool, store, terms, 0.6, weights={"*": hand_set(0.6), "x": hand_set(0.6)})
     assert [c.pid for c in table.order] == [c.pid for c in plain.order]
     assert table.final == pytest.approx(plain.final)
 
@@ -166,7 +166,7 @@ def test_fitted_weights_put_first_the_passage_they_favour():
     assert rerank(pool, store, terms, 0.6, weights={"x": {"dense": 5.0}}).order[0].pid == 10
 
 
-def test_a_question_whose_case_has_no_table_is_reranked_as_today():
+def test_a_question_whose_case_has_no_table_is_reranked_by_hand():
     store = MemoryStore(DOCS)
     terms = terms_of(store)
     pool = [cand(20, 0.8), cand(10, 0.6), cand(30, 0.1)]
@@ -181,7 +181,7 @@ def test_the_pipeline_ranks_with_the_profiles_weights():
                       config=SearchConfig())  # fmt: skip
         return Pipeline().ask(ctx, QUESTION)
 
-    assert ask().ranking[0] == 1  # the bridge: words and today's formula
+    assert ask().ranking[0] == 1  # the bridge: words and the hand-set formula
     assert ask(rerank_weights={"*": {"dense": 1.0}}).ranking[0] == 2  # the crossing: meaning alone
     assert ask(rerank_weights={"x": {"dense": 1.0}}).ranking[0] == 1  # no English question is "x"
 
@@ -203,6 +203,6 @@ def test_profiles_and_config_overrides():
     assert SearchConfig().tuned(E5_SMALL).rerank_weights == E5_SMALL.rerank_weights
     for table in (E5_SMALL.rerank_weights or {}).values():
         assert set(table) <= {"bias", *FEATURES}  # a misspelt feature would silently count 0
-    # multilingual-e5-small: French questions keep today's formula, English and cross-lingual ones are fitted.
+    # multilingual-e5-small: French questions keep the hand-set formula, English and cross-lingual ones are fitted.
     assert table_for(E5_SMALL.rerank_weights, "fr", False) is None
     assert table_for(E5_SMALL.rerank_weights, "en", False) and table_for(E5_SMALL.rerank_weights, "fr", True)
