@@ -57,7 +57,8 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
     passage's best sentence cosine, min-max normalized over the pool, adds `cosine_weight` times itself.
     With `weights` (a profile's fitted tables, keyed like its confidence weights: the question's language `lang`,
     "*" for any other, "x" for a passage in another language than the question), the final score is the fitted
-    formula instead (`fitted`); a case without a table of its own keeps the hand-set formula.
+    formula instead (`fitted`) when the whole pool is of one case that has a table (`one_case`); otherwise the
+    hand-set formula.
     """
     passages = store.passages(c.pid for c in pool)
     quotes: dict[int, Quote | None] = {}
@@ -76,7 +77,7 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
         sentences[cand.pid] = sentence
     kept = [c for c in pool if c.pid in sentences]
     signals: dict[int, dict[str, float]] = {}
-    if weights and any(table_for(weights, lang, c.cross) for c in kept):
+    if one_case(weights, lang, kept):
         signals = pool_signals(kept, passages, texts, sentences, quotes, cosines or {}, terms.answer_type)
         final = fitted(kept, signals, weights, lang, hand_set(sentence_weight, cosine_weight))
     else:
@@ -100,6 +101,16 @@ def table_for(weights: Mapping[str, Mapping[str, float]], lang: str,
     return weights.get(lang) or weights.get("*")
 
 
+def one_case(weights: Mapping[str, Mapping[str, float]] | None, lang: str, pool: Sequence[Candidate]) -> bool:
+    """Whether the fitted tables rank `pool`: its passages are all of one case (all in the question's language,
+    or all in another) and that case has a table. A pool that mixes both keeps the hand-set formula: the tables
+    were fitted, and put on the hand-set scale, on pools of one case (the evaluation sets hold no corpus in two
+    languages); in a mixed one the passages in another language outranked the question's own (a French topic
+    followed to an English article on another subject: tests/index/stories/test_follow_matching.py)."""
+    cases = {c.cross for c in pool}
+    return bool(weights) and len(cases) == 1 and table_for(weights, lang, next(iter(cases))) is not None
+
+
 def fitted(pool: Sequence[Candidate], signals: Mapping[int, Mapping[str, float]],
            weights: Mapping[str, Mapping[str, float]], lang: str,
            otherwise: Mapping[str, float]) -> dict[int, float]:  # fmt: skip
@@ -116,10 +127,12 @@ def fitted(pool: Sequence[Candidate], signals: Mapping[int, Mapping[str, float]]
 def read_by_meaning(pool: Sequence[Candidate], weights: Mapping[str, Mapping[str, float]] | None, lang: str,
                     cosine_weight: float = 0.0) -> list[Candidate]:  # fmt: skip
     """The passages of `pool` whose sentences' cosines the re-ranking reads (they must be known before it): all of
-    them for the hand-set formula with a `cosine_weight`, else those whose fitted table names a cosine feature, at any
-    weight (benchmarks/fit_rerank.py records the hand-set formula so)."""
+    them for the hand-set formula with a `cosine_weight`, else, where the fitted tables rank (`one_case`), those
+    whose table names a cosine feature, at any weight (benchmarks/fit_rerank.py records the hand-set formula so)."""
     if cosine_weight > 0:
         return list(pool)
+    if not one_case(weights, lang, pool):
+        return []
     out = []
     for cand in pool:
         table = table_for(weights, lang, cand.cross) if weights else None

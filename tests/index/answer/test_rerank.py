@@ -12,7 +12,16 @@ from index.answer.fuse import Candidate
 from index.answer.pipeline import Context, Pipeline
 from index.answer.question import parse, weighed
 from index.answer.quotes import choose_quote
-from index.answer.rerank import FEATURES, fitted, hand_set, pool_signals, read_by_meaning, rerank, table_for
+from index.answer.rerank import (
+    FEATURES,
+    fitted,
+    hand_set,
+    one_case,
+    pool_signals,
+    read_by_meaning,
+    rerank,
+    table_for,
+)
 from index.tuning import CROSS_SENTENCE_CREDIT, DEFAULT, E5_SMALL, MINILM
 from tests.index.answer.memory import Doc, MemoryStore
 
@@ -71,18 +80,32 @@ def test_cross_passages_and_others_get_their_own_weights():
     assert fitted(pool, SIGNALS, weights, "en", hand_set(0.6)) == pytest.approx({10: 0.9, 20: 2.0})
 
 
-@pytest.mark.parametrize(("weights", "lang", "cosine_weight", "read"), [
-    (None, "en", 0.0, []), ({}, "en", 0.0, []),
-    (None, "en", 0.3, [10, 20]),  # the hand-set formula with a cosine weight: the whole pool
-    ({"*": {"fused": 1.0, "sentence": 0.6}}, "en", 0.0, []),
-    ({"*": {"fused": 1.0, "sentence_dense": 0.0}}, "en", 0.0, [10]),  # named: read (fit_rerank records so)
-    ({"x": {"sentence_dense": 0.1}}, "en", 0.0, [20]),  # only the passage in another language
-    ({"en": {"sentence_dense_pool": 0.3}}, "fr", 0.0, []),  # a French question has no table: the hand-set one
-    ({"en": {"sentence_dense_pool": 0.3}, "x": {"dense": 1.0}}, "en", 0.0, [10]),
+@pytest.mark.parametrize(("weights", "lang", "cosine_weight", "cross", "read"), [
+    (None, "en", 0.0, False, []), ({}, "en", 0.0, False, []),
+    (None, "en", 0.3, False, [10, 20]),  # the hand-set formula with a cosine weight: the whole pool
+    ({"*": {"fused": 1.0, "sentence": 0.6}}, "en", 0.0, False, []),
+    ({"*": {"fused": 1.0, "sentence_dense": 0.0}}, "en", 0.0, False, [10, 20]),  # named: read (fit_rerank records so)
+    ({"x": {"sentence_dense": 0.1}}, "en", 0.0, True, [10, 20]),  # passages in another language, their table
+    ({"x": {"sentence_dense": 0.1}}, "en", 0.0, False, []),  # ... which passages in the question's language lack
+    ({"en": {"sentence_dense_pool": 0.3}}, "fr", 0.0, False, []),  # a French question has no table: the hand-set one
+    ({"en": {"sentence_dense_pool": 0.3}, "x": {"sentence_dense": 1.0}}, "en", 0.0, None, []),  # a mixed pool
+    (None, "en", 0.3, None, [10, 20]),  # ... whose hand-set formula may still read them
 ])  # fmt: skip
-def test_cosines_are_read_for_the_passages_whose_table_names_them(weights, lang, cosine_weight, read):
-    pool = [cand(10, 0.9), cand(20, 0.4, cross=True)]
+def test_cosines_are_read_for_the_passages_whose_table_names_them(weights, lang, cosine_weight, cross, read):
+    """`cross` None: a pool of both cases, which the fitted tables never rank."""
+    pool = [cand(10, 0.9, cross=bool(cross)), cand(20, 0.4, cross=cross is None or cross)]
     assert [c.pid for c in read_by_meaning(pool, weights, lang, cosine_weight)] == read
+
+
+@pytest.mark.parametrize(("cases", "expected"), [
+    ((False, False), True), ((True, True), True),  # one case, with its table
+    ((False, True), False),  # passages in the question's language and in another: the hand-set formula
+])  # fmt: skip
+def test_the_fitted_tables_rank_pools_of_one_case_only(cases, expected):
+    weights = {"en": {"dense": 1.0}, "x": {"dense": 1.0}}
+    assert one_case(weights, "en", [cand(10 * (i + 1), 0.5, cross=c) for i, c in enumerate(cases)]) is expected
+    assert not one_case({"x": {"dense": 1.0}}, "en", [cand(10, 0.5), cand(20, 0.4)])  # its case has no table
+    assert not one_case(None, "en", [cand(10, 0.5)])
 
 
 # --- the features the pool shows -------------------------------------------------------------------------------
