@@ -289,6 +289,18 @@ def _vector_cache(embedder, fresh: bool) -> tuple[CachedEmbedder, _DiskVectors]:
     return CachedEmbedder(embedder, queries=disk.queries, documents=disk.documents), disk
 
 
+def dev_embedder(prog: str) -> tuple[CachedEmbedder, _DiskVectors] | None:
+    """For the fitting scripts: the embedder Newsdesk's settings build, behind this vector cache; None, with the
+    SKIPPED line on stderr, when ../shared/eval holds no evaluation data."""
+    if not (EVAL / "piaf.dev.questions.jsonl").is_file():
+        print(f"{prog}: SKIPPED: {EVAL} holds no evaluation data", file=sys.stderr)
+        return None
+    from bot.compose import make_engine
+    from bot.settings import Settings
+
+    return _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
+
+
 def _overrides(pairs: list[str]) -> dict:
     """--config NAME=VALUE pairs as SearchConfig fields (numbers, or JSON such as {"fr": 0.6})."""
     out = {}

@@ -202,16 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="refit these abstention models only (e.g. en,x), with the "
                         "profile's fusion and quote weights; results go to the --out file's 'abstention'")
     args = parser.parse_args(argv)
-    if not (EVAL / "piaf.dev.questions.jsonl").is_file():
-        print(f"fit_profile: SKIPPED: {EVAL} holds no evaluation data", file=sys.stderr)
+    from .eval_all import dev_embedder
+
+    cached = dev_embedder("fit_profile")
+    if cached is None:
         return 3
-
-    from bot.compose import make_engine
-    from bot.settings import Settings
-
-    from .eval_all import _vector_cache
-
-    embedder, disk = _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
+    embedder, disk = cached
     started = time.perf_counter()
     result: dict = {"model": embedder.name, "fusion": {}, "abstention": {}}
     with tempfile.TemporaryDirectory(prefix="newsdesk-fit-") as tmp:

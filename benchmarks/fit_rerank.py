@@ -295,17 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default="x_en,all,per_language,no_cosines", help=f"of {', '.join(VARIANTS)}")
     parser.add_argument("--out", type=Path, default=None, help="write every figure and weight here (JSON)")
     args = parser.parse_args(argv)
-    if not (EVAL / "piaf.dev.questions.jsonl").is_file():
-        print(f"fit_rerank: SKIPPED: {EVAL} holds no evaluation data", file=sys.stderr)
-        return 3
+    from .eval_all import dev_embedder
 
-    from bot.compose import make_engine
-    from bot.settings import Settings
+    cached = dev_embedder("fit_rerank")
+    if cached is None:
+        return 3
+    embedder, disk = cached
     from index.answer.rerank import hand_set
 
-    from .eval_all import _vector_cache
-
-    embedder, disk = _vector_cache(make_engine(Settings(_env_file=None)).embedder, False)
     started = time.perf_counter()
     result: dict = {"model": embedder.name, "hand_set": {}, "fits": {}}
     with tempfile.TemporaryDirectory(prefix="newsdesk-fit-rerank-") as tmp:

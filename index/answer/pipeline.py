@@ -72,8 +72,8 @@ class Pipeline:
         if follow is None or follow.check_alone:
             alone = self.answer(ctx, store, question, qvec, k, filters)
         if follow is not None and (alone is None or not alone.answered):  # its own words do not answer it
-            qvec = follow.vector(qvec, ctx.embedder.encode_queries(list(follow.vectors)))
-            answer = self.answer(ctx, store, question, qvec, k, filters, follow)
+            mixed = follow.vector(qvec, ctx.embedder.encode_queries(list(follow.vectors)))
+            answer = self.answer(ctx, store, question, mixed, k, filters, follow, own=qvec)
             # A question with words of its own is not answered from the conversation's article unless the quote
             # holds some of them: "a lemon tart recipe?" after a story about OpenAI is not about OpenAI.
             if alone is None or (answer.answered and follow.quotes_own_words(question, answer)):
@@ -84,8 +84,10 @@ class Pipeline:
         return replace(alone, took_ms=took)
 
     def answer(self, ctx: Context, store: Store, question: Question, qvec: np.ndarray | None, k: int,
-               filters: Filters | None, follow: FollowUp | None = None) -> Answer:  # fmt: skip
-        """The stages after parsing: the answer to `question` (with what it borrows from its conversation)."""
+               filters: Filters | None, follow: FollowUp | None = None,
+               own: np.ndarray | None = None) -> Answer:  # fmt: skip
+        """The stages after parsing: the answer to `question` (with what it borrows from its conversation: `qvec` is
+        then the conversation's mix, `own` the question's own vector)."""
         cfg, profile = ctx.config, ctx.profile
         hint = date_hint(question, filters)
         asked = follow.question(question) if follow else question
@@ -106,6 +108,10 @@ class Pipeline:
         features = evidence(store, asked, terms, best, top.final, top.passages, k1=profile.bm25_k1,
                             b=profile.bm25_b, cosines=cosines) if best else None  # fmt: skip
         confidence = abstain.confidence(features, profile.confidence(question.lang, best[0].cross)) if features else 0.0
+        # A follow-up's quote answers what it asks now: its sentences are judged by the question's own vector, not by
+        # the mix that found the conversation's article ("And the unemployment rate?" after one on the Fed's rate).
+        if own is not None:
+            cosines = meaning_of(store, ctx.embedder, profile, best[:k], own, top.passages, {})
         chosen = {**top.quotes, **requote_by_meaning(store, terms, best[:k], top.passages, top.quotes, cosines,
                                                      cross=profile.sentence_dense, same=profile.sentence_dense_same)}
         quotes = pick_quotes(best, chosen, top.final, top.passages, terms, limit=k + cfg.more,

@@ -87,11 +87,7 @@ def test_an_index_without_sentence_vectors_quotes_by_words_in_the_question_langu
 
 
 def test_stored_sentence_vectors_spare_the_model_at_question_time(index, old_index):
-    root, embedder = index
-    store = Engine(root, embedder).snapshot
-    pids = _passage_ids(store, embedder)
-    cands = [Candidate(pid=p, article=p, dense=0.0, lexical=0.0, fused=1.0) for p in pids]
-    qvec = embedder.encode_queries([QUESTION])
+    store, embedder, pids, cands, qvec = _every_passage(index)
     before = embedder.documents_encoded
     stored = sentence_cosines(store, embedder, cands, qvec)
     assert embedder.documents_encoded == before  # no sentence embedded
@@ -111,11 +107,7 @@ def test_without_sentence_cosines_the_evidence_reads_the_passage_cosine(index):
 
 
 def test_without_stored_vectors_sentences_are_embedded_in_one_batch_and_never_twice(old_index):
-    root, embedder = old_index
-    store = Engine(root, embedder).snapshot
-    pids = _passage_ids(store, embedder)
-    cands = [Candidate(pid=p, article=p, dense=0.0, lexical=0.0, fused=1.0) for p in pids]
-    qvec = embedder.encode_queries([QUESTION])
+    store, embedder, pids, cands, qvec = _every_passage(old_index)
     before = embedder.calls
     first = sentence_cosines(store, embedder, cands[:1], qvec)
     assert embedder.calls == before + 1 and len(first[pids[0]]) == len(store.passages(pids[:1])[pids[0]].sentences)
@@ -131,6 +123,15 @@ def test_without_stored_vectors_sentences_are_embedded_in_one_batch_and_never_tw
 
 def _passage_ids(store, embedder) -> list[int]:
     return sorted(store.dense(embedder.encode_queries([QUESTION]), k=store.size))
+
+
+def _every_passage(index):
+    """The served store of `index`, its embedder, every passage id, each as a candidate, and the question's vector."""
+    root, embedder = index
+    store = Engine(root, embedder).snapshot
+    pids = _passage_ids(store, embedder)
+    cands = [Candidate(pid=p, article=p, dense=0.0, lexical=0.0, fused=1.0) for p in pids]
+    return store, embedder, pids, cands, embedder.encode_queries([QUESTION])
 
 
 @pytest.mark.parametrize(("cosines", "expected"), [
