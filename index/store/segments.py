@@ -187,14 +187,11 @@ class Segment:
     def sentence_vectors(self, pids: Sequence[int]) -> dict[int, np.ndarray]:
         """Passage id -> its stored sentence vectors (float32), for those of `pids` (passages of this segment)
         that have some, all finite: none from a segment written before them, or whose files are damaged."""
-        out: dict[int, np.ndarray] = {}
         if self.sentences is None:
-            return out
-        for pid, row in zip(pids, np.searchsorted(self.rows, pids).tolist(), strict=True):
-            vectors = self.sentences.of_row(row) if row < len(self.rows) and self.rows[row] == pid else ()
-            if len(vectors) and np.isfinite(vectors).all():
-                out[int(pid)] = vectors
-        return out
+            return {}
+        stored = self.sentences.of_passages(self.rows, pids).items()
+        return {pid: v for pid, v in ((pid, np.asarray(v, dtype=np.float32)) for pid, v in stored)
+                if np.isfinite(v).all()}  # fmt: skip
 
     def query(self, sql: str, args: Sequence = ()) -> list[tuple]:
         with self.lock:
@@ -220,12 +217,7 @@ def _sentences_of(segment: Path, ids: np.ndarray, dimension: int) -> dict[int, n
     try:
         rows = _passage_ids(segment)
         stored = read_sentence_vectors(segment, len(rows), dimension)
-        if stored is None:
-            return {}
-        at = np.searchsorted(rows, ids)
-        return {int(pid): stored.vectors[stored.offsets[r] : stored.offsets[r + 1]]
-                for pid, r in zip(ids.tolist(), at.tolist(), strict=True)
-                if r < len(rows) and rows[r] == pid and stored.offsets[r + 1] > stored.offsets[r]}  # fmt: skip
+        return {} if stored is None else stored.of_passages(rows, ids.tolist())
     except UNREADABLE as exc:
         log.warning("not copying the sentence vectors of segment %s (%s): its sentences are embedded at question "
                     "time", segment.name, str(exc)[:200])  # fmt: skip
@@ -348,13 +340,13 @@ class SegmentFiles:
         stored = read_sentence_vectors(self.folder, len(rows), dimension)
         if stored is None:
             return {}
+        found = stored.of_passages(rows, pids)
         out = {}
         sql = "SELECT id, start, sentences FROM passages WHERE id IN ({})"
-        for pid, start, spans in self._rows_in(sql, pids):
-            r = int(np.searchsorted(rows, pid))
-            vectors = stored.of_row(r) if r < len(rows) and rows[r] == pid else ()
+        for pid, start, spans in self._rows_in(sql, list(found)):
+            vectors = np.asarray(found[pid], dtype=np.float32)
             offsets = tuple((a - start, b - start) for a, b in json.loads(spans))
-            if not len(vectors) or len(vectors) != len(offsets):
+            if len(vectors) != len(offsets):
                 continue
             if not np.isfinite(vectors).all():
                 raise ValueError("sentence vectors that are not numbers")

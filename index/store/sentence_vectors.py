@@ -9,7 +9,7 @@ of a segment without the files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,15 @@ class SentenceVectors:
         self.vectors = vectors
         self.offsets = offsets
 
-    def of_row(self, row: int) -> np.ndarray:
-        """The vectors (float32) of the sentences of segment row `row`; empty when it has none stored."""
-        return np.asarray(self.vectors[self.offsets[row] : self.offsets[row + 1]], dtype=np.float32)
+    def of_passages(self, rows: np.ndarray, pids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Passage id -> its sentences' vectors as stored (float16, memory-mapped), for those of `pids` that the
+        segment holds (`rows`: its passage ids in row order, sorted) and that have some stored."""
+        pids = [int(p) for p in pids]
+        out = {}
+        for pid, r in zip(pids, np.searchsorted(rows, pids).tolist(), strict=True):
+            if r < len(rows) and rows[r] == pid and self.offsets[r + 1] > self.offsets[r]:
+                out[pid] = self.vectors[self.offsets[r] : self.offsets[r + 1]]
+        return out
 
 
 def read_sentence_vectors(folder: Path, rows: int, dimension: int) -> SentenceVectors | None:
