@@ -154,7 +154,7 @@ E5_SMALL = Profile(
     # cosines: embedded at question time they cost ask() p50 3 -> 460 ms (en) and 130 -> 520 ms (en->de); read
     # from sentence vectors stored at index time, 3.2 -> 3.7 and 3.3 -> 4.0 ms. Without them the tables rank
     # about as the hand-set formula does (R@1 within half a point on the four sets). A pool mixing passages in
-    # the question's language and in another keeps the hand-set formula (rerank.one_case: fitted on pools of one
+    # the question's language and in another keeps the hand-set formula (rerank.case_table: fitted on pools of one
     # case, the tables let an English article outrank French ones for a French topic in the follow tests).
     rerank_weights={
         "x": {"bias": 0.4709, "fused": 0.1793, "dense": 0.0923, "lexical": 0.1169, "sentence": 0.1538,

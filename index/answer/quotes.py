@@ -35,10 +35,25 @@ from index.tuning import (
 _HAS_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-zà-ÿ]+")
 
 
-def _sentence_score(terms: QuestionTerms, present: frozenset[str], local: Mapping[str, float], text: str,
-                    index: int) -> float:  # fmt: skip
-    found = terms.matched(present)
-    score = sum(terms.weights[s] * local[s] * m for s, m in found.items()) / terms.total
+def word_scores(terms: QuestionTerms, texts: Sequence[str], lang: str | None) -> list[float]:
+    """Each sentence's share of the question's weight that its words cover. A question term found in every
+    sentence (the story's subject) tells sentences apart less than a term found in one: each term is weighed
+    by its rarity among these sentences too."""
+    sets = [term_set(x, lang) for x in texts]
+    n = len(texts)
+    norm = math.log(1 + (n + 1) / 0.5)
+    local = {}
+    for s, prefix in terms.prefixes.items():
+        df = sum(s in st or prefix in st for st in sets)
+        local[s] = math.log(1 + (n + 1) / (0.5 + df)) / norm
+    total = terms.total or 1.0
+    return [sum(terms.weights[s] * local[s] * m for s, m in terms.matched(st).items()) / total for st in sets]
+
+
+def cue_score(terms: QuestionTerms, text: str, index: int) -> float:
+    """What a sentence earns beside its words: a number, date or name where one is asked, less a little for
+    each sentence before it (up to LATER_SENTENCES_COUNTED)."""
+    score = 0.0
     if terms.wants_number and _HAS_NUMBER.search(text):
         score += NUMBER_CUE
     if terms.wants_date and _HAS_DATE.search(fold(text)):
@@ -46,6 +61,31 @@ def _sentence_score(terms: QuestionTerms, present: frozenset[str], local: Mappin
     if terms.wants_name and _HAS_NAME.search(text):
         score += NAME_CUE
     return score - LATER_SENTENCE * min(index, LATER_SENTENCES_COUNTED)
+
+
+def with_meaning(scores: Sequence[float], similarity: Sequence[float], weight: float) -> list[float]:
+    """`scores` plus `weight` times each sentence's cosine with the question, min-max normalized."""
+    sims = [float(v) for v in similarity]
+    low, high = min(sims, default=0.0), max(sims, default=0.0)
+    if high <= low or not weight:
+        return list(scores)
+    return [sc + weight * (v - low) / (high - low) for sc, v in zip(scores, sims, strict=True)]
+
+
+def grow(scores: Sequence[float], lengths: Sequence[int]) -> tuple[int, int]:
+    """The first and last sentence of the quote: the best one, grown to its better neighbour (up to
+    MAX_QUOTE_SENTENCES) while the quote stays under MAX_QUOTE_WORDS (`lengths` in words)."""
+    n = len(scores)
+    best = max(range(n), key=lambda i: scores[i])
+    first, last, words = best, best, lengths[best]
+    while last - first + 1 < MAX_QUOTE_SENTENCES:
+        options = [(scores[i], i) for i in (first - 1, last + 1)
+                   if 0 <= i < n and words + lengths[i] <= MAX_QUOTE_WORDS]  # fmt: skip
+        if not options:
+            break
+        i = max(options)[1]
+        first, last, words = min(first, i), max(last, i), words + lengths[i]
+    return first, last
 
 
 def choose_quote(
@@ -72,31 +112,12 @@ def choose_quote(
     if not sentences:
         return None, 0.0
     texts = [article_text[s:e] for s, e in sentences]
-    sets = [term_set(x, passage.lang) for x in texts]
-    # A question term found in every sentence (the story's subject) tells sentences apart less than a term
-    # found in one: weigh each term by its rarity among this passage's sentences too.
-    n = len(texts)
-    norm = math.log(1 + (n + 1) / 0.5)
-    local = {}
-    for s, prefix in terms.prefixes.items():
-        df = sum(s in st or prefix in st for st in sets)
-        local[s] = math.log(1 + (n + 1) / (0.5 + df)) / norm
-    scores = [_sentence_score(terms, sets[i], local, x, i) for i, x in enumerate(texts)]
-    if similarity is not None and len(similarity) == n and similarity_weight:
-        sims = [float(v) for v in similarity]
-        low, high = min(sims), max(sims)
-        if high > low:
-            scores = [sc + similarity_weight * (v - low) / (high - low) for sc, v in zip(scores, sims, strict=True)]
-    best = max(range(n), key=lambda i: scores[i])
-    lengths = [len(x.split()) for x in texts]
-    first, last, words = best, best, lengths[best]
-    while last - first + 1 < MAX_QUOTE_SENTENCES:
-        options = [(scores[i], i) for i in (first - 1, last + 1)
-                   if 0 <= i < n and words + lengths[i] <= MAX_QUOTE_WORDS]  # fmt: skip
-        if not options:
-            break
-        i = max(options)[1]
-        first, last, words = min(first, i), max(last, i), words + lengths[i]
+    words = word_scores(terms, texts, passage.lang)
+    scores = [w + cue_score(terms, x, i) for i, (w, x) in enumerate(zip(words, texts, strict=True))]
+    if similarity is not None and len(similarity) == len(texts):
+        scores = with_meaning(scores, similarity, similarity_weight)
+    first, last = grow(scores, [len(x.split()) for x in texts])
+    best = max(range(len(scores)), key=lambda i: scores[i])
     start, end = sentences[first][0], sentences[last][1]
     text = article_text[start:end]
     if not text or text not in passage.text or article_text[start:end] != text:

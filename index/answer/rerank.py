@@ -57,7 +57,7 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
     passage's best sentence cosine, min-max normalized over the pool, adds `cosine_weight` times itself.
     With `weights` (a profile's fitted tables, keyed like its confidence weights: the question's language `lang`,
     "*" for any other, "x" for a passage in another language than the question), the final score is the fitted
-    formula instead (`fitted`) when the whole pool is of one case that has a table (`one_case`); otherwise the
+    formula instead (`fitted`) when the whole pool is of one case that has a table (`case_table`); otherwise the
     hand-set formula.
     """
     passages = store.passages(c.pid for c in pool)
@@ -77,9 +77,10 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
         sentences[cand.pid] = sentence
     kept = [c for c in pool if c.pid in sentences]
     signals: dict[int, dict[str, float]] = {}
-    if one_case(weights, lang, kept):
+    table = case_table(weights, lang, kept)
+    if table is not None:
         signals = pool_signals(kept, passages, texts, sentences, quotes, cosines or {}, terms.answer_type)
-        final = fitted(kept, signals, weights, lang, hand_set(sentence_weight, cosine_weight))
+        final = fitted(kept, signals, table)
     else:
         meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
         final = {c.pid: c.fused + sentence_weight * sentences[c.pid] + cosine_weight * meaning.get(c.pid, 0.0)
@@ -101,44 +102,38 @@ def table_for(weights: Mapping[str, Mapping[str, float]], lang: str,
     return weights.get(lang) or weights.get("*")
 
 
-def one_case(weights: Mapping[str, Mapping[str, float]] | None, lang: str, pool: Sequence[Candidate]) -> bool:
-    """Whether the fitted tables rank `pool`: its passages are all of one case (all in the question's language,
-    or all in another) and that case has a table. A pool that mixes both keeps the hand-set formula: the tables
-    were fitted, and put on the hand-set scale, on pools of one case (the evaluation sets hold no corpus in two
-    languages); in a mixed one the passages in another language outranked the question's own (a French topic
-    followed to an English article on another subject: tests/index/stories/test_follow_matching.py)."""
+def case_table(weights: Mapping[str, Mapping[str, float]] | None, lang: str,
+               pool: Sequence[Candidate]) -> Mapping[str, float] | None:  # fmt: skip
+    """The fitted table that ranks `pool`: where its passages are all of one case (all in the question's language,
+    or all in another) and that case has one (`table_for`); else None, and the hand-set formula ranks it. A pool
+    that mixes both keeps the hand-set formula: the tables were fitted, and put on the hand-set scale, on pools
+    of one case (the evaluation sets hold no corpus in two languages); in a mixed one the passages in another
+    language outranked the question's own (a French topic followed to an English article on another subject:
+    tests/index/stories/test_follow_matching.py)."""
     cases = {c.cross for c in pool}
-    return bool(weights) and len(cases) == 1 and table_for(weights, lang, next(iter(cases))) is not None
+    return table_for(weights, lang, next(iter(cases))) if weights and len(cases) == 1 else None
 
 
 def fitted(pool: Sequence[Candidate], signals: Mapping[int, Mapping[str, float]],
-           weights: Mapping[str, Mapping[str, float]], lang: str,
-           otherwise: Mapping[str, float]) -> dict[int, float]:  # fmt: skip
-    """Passage id -> the weighted sum of its signals (and the table's "bias"), with its case's table (`otherwise`
-    where none is kept)."""
-    out = {}
-    for cand in pool:
-        table = table_for(weights, lang, cand.cross) or otherwise
-        seen = signals[cand.pid]
-        out[cand.pid] = float(sum(w * seen.get(name, 1.0 if name == "bias" else 0.0) for name, w in table.items()))
-    return out
+           table: Mapping[str, float]) -> dict[int, float]:
+    """Passage id -> the weighted sum of its signals by `table` ("bias" standing for a constant 1; a feature
+    nobody computes counts 0)."""
+
+    def score(seen: Mapping[str, float]) -> float:
+        return float(sum(w * seen.get(name, 1.0 if name == "bias" else 0.0) for name, w in table.items()))
+
+    return {c.pid: score(signals[c.pid]) for c in pool}
 
 
 def read_by_meaning(pool: Sequence[Candidate], weights: Mapping[str, Mapping[str, float]] | None, lang: str,
                     cosine_weight: float = 0.0) -> list[Candidate]:  # fmt: skip
     """The passages of `pool` whose sentences' cosines the re-ranking reads (they must be known before it): all of
-    them for the hand-set formula with a `cosine_weight`, else, where the fitted tables rank (`one_case`), those
-    whose table names a cosine feature, at any weight (benchmarks/fit_rerank.py records the hand-set formula so)."""
+    them for the hand-set formula with a `cosine_weight`, else all of them where the table that ranks the pool
+    (`case_table`) names a cosine feature, at any weight (benchmarks/fit_rerank.py records the hand-set formula so)."""
     if cosine_weight > 0:
         return list(pool)
-    if not one_case(weights, lang, pool):
-        return []
-    out = []
-    for cand in pool:
-        table = table_for(weights, lang, cand.cross) if weights else None
-        if table and ("sentence_dense" in table or "sentence_dense_pool" in table):
-            out.append(cand)
-    return out
+    table = case_table(weights, lang, pool)
+    return list(pool) if table and ("sentence_dense" in table or "sentence_dense_pool" in table) else []
 
 
 def pool_signals(pool: Sequence[Candidate], passages: Mapping[int, Passage], texts: Mapping[int, str],

@@ -14,9 +14,9 @@ from index.answer.question import parse, weighed
 from index.answer.quotes import choose_quote
 from index.answer.rerank import (
     FEATURES,
+    case_table,
     fitted,
     hand_set,
-    one_case,
     pool_signals,
     read_by_meaning,
     rerank,
@@ -47,18 +47,14 @@ def terms_of(store: MemoryStore, question: str = QUESTION):
 SIGNALS = {10: {"fused": 0.9, "dense": 0.0, "sentence": 0.5}, 20: {"fused": 0.4, "dense": 1.0, "sentence": 0.2}}
 
 
-@pytest.mark.parametrize(("weights", "expected"), [
-    ({"*": {"fused": 1.0, "sentence": 0.6}}, {10: 1.2, 20: 0.52}),  # the hand-set one, as a table
-    ({"*": {"fused": 1.0, "dense": 1.0}}, {10: 0.9, 20: 1.4}),  # the dense side turns the order over
-    ({"*": {"bias": 0.25, "dense": 2.0}}, {10: 0.25, 20: 2.25}),  # the bias is added to every passage
-    ({"*": {"fused": 1.0, "unknown": 5.0}}, {10: 0.9, 20: 0.4}),  # a feature nobody computes counts 0
-    ({"fr": {"dense": 1.0}, "*": {"fused": 1.0}}, {10: 0.9, 20: 0.4}),  # an English question reads "*"
-    ({"en": {"dense": 1.0}, "*": {"fused": 1.0}}, {10: 0.0, 20: 1.0}),  # ... its own language's first
-    ({"x": {"dense": 1.0}}, {10: 0.9 + 0.3, 20: 0.4 + 0.12}),  # no table for the case: `otherwise` (the hand-set one)
+@pytest.mark.parametrize(("table", "expected"), [
+    ({"fused": 1.0, "sentence": 0.6}, {10: 1.2, 20: 0.52}),  # the hand-set one, as a table
+    ({"fused": 1.0, "dense": 1.0}, {10: 0.9, 20: 1.4}),  # the dense side turns the order over
+    ({"bias": 0.25, "dense": 2.0}, {10: 0.25, 20: 2.25}),  # the bias is added to every passage
+    ({"fused": 1.0, "unknown": 5.0}, {10: 0.9, 20: 0.4}),  # a feature nobody computes counts 0
 ])  # fmt: skip
-def test_the_fitted_formula_is_the_weighted_sum_of_the_features_of_the_case(weights, expected):
-    pool = [cand(10, 0.9), cand(20, 0.4)]
-    assert fitted(pool, SIGNALS, weights, "en", hand_set(0.6)) == pytest.approx(expected)
+def test_the_fitted_formula_is_the_weighted_sum_of_the_features(table, expected):
+    assert fitted([cand(10, 0.9), cand(20, 0.4)], SIGNALS, table) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(("lang", "cross", "expected"), [
@@ -72,12 +68,6 @@ def test_a_passage_reads_its_case_table(lang, cross, expected):
 def test_a_case_without_table_has_none():
     assert table_for({"x": {"dense": 1.0}}, "fr", False) is None
     assert table_for({"*": {"dense": 1.0}}, "fr", True) is None
-
-
-def test_cross_passages_and_others_get_their_own_weights():
-    pool = [cand(10, 0.9), cand(20, 0.4, cross=True)]
-    weights = {"*": {"fused": 1.0}, "x": {"dense": 2.0}}
-    assert fitted(pool, SIGNALS, weights, "en", hand_set(0.6)) == pytest.approx({10: 0.9, 20: 2.0})
 
 
 @pytest.mark.parametrize(("weights", "lang", "cosine_weight", "cross", "read"), [
@@ -97,15 +87,18 @@ def test_cosines_are_read_for_the_passages_whose_table_names_them(weights, lang,
     assert [c.pid for c in read_by_meaning(pool, weights, lang, cosine_weight)] == read
 
 
-@pytest.mark.parametrize(("cases", "expected"), [
-    ((False, False), True), ((True, True), True),  # one case, with its table
-    ((False, True), False),  # passages in the question's language and in another: the hand-set formula
+@pytest.mark.parametrize(("weights", "lang", "cases", "expected"), [
+    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (False, False), "en"),  # one case, with its table
+    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (True, True), "x"),
+    ({"fr": {"fr": 1.0}, "*": {"*": 1.0}}, "en", (False,), "*"),  # an English question reads "*"
+    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (False, True), None),  # both cases: the hand-set formula
+    ({"x": {"x": 1.0}}, "en", (False, False), None),  # its case has no table
+    (None, "en", (False,), None), ({}, "en", (False,), None),
 ])  # fmt: skip
-def test_the_fitted_tables_rank_pools_of_one_case_only(cases, expected):
-    weights = {"en": {"dense": 1.0}, "x": {"dense": 1.0}}
-    assert one_case(weights, "en", [cand(10 * (i + 1), 0.5, cross=c) for i, c in enumerate(cases)]) is expected
-    assert not one_case({"x": {"dense": 1.0}}, "en", [cand(10, 0.5), cand(20, 0.4)])  # its case has no table
-    assert not one_case(None, "en", [cand(10, 0.5)])
+def test_the_fitted_tables_rank_pools_of_one_case_only(weights, lang, cases, expected):
+    pool = [cand(10 * (i + 1), 0.5, cross=c) for i, c in enumerate(cases)]
+    table = case_table(weights, lang, pool)
+    assert (None if table is None else next(iter(table))) == expected
 
 
 # --- the features the pool shows -------------------------------------------------------------------------------
