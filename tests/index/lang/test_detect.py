@@ -60,6 +60,9 @@ DE_SHORT = "Der Stadtrat hat beschlossen, die Brücke für zwölf Wochen wegen R
         ("Why", "en"),
         ("Wann öffnet die Brücke?", "de"),
         ("¿Cuándo abre el puente?", "es"),
+        # Spanish sharing French function words ("se", "de", "la", "en", "que"): once read as French.
+        ("¿Cuántos kilómetros de vías se abrieron en la ciudad?", "es"),
+        ("¿Quién ganó la final que se jugó en Berlín?", "es"),
         # Short and long articles.
         ("Le pont", "fr"),
         ("The bridge", "en"),
