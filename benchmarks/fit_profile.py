@@ -122,9 +122,10 @@ def _matrix(rows: list[dict], names: list[str]) -> tuple[np.ndarray, np.ndarray]
     return x, y
 
 
-def fit_abstention(rows: list[dict], key: str) -> dict:
-    """Fit on all rows, and report two-fold (by article) out-of-sample rates beside the in-sample ones."""
-    names = list(FEATURES[key])
+def fit_abstention(rows: list[dict], key: str, without: frozenset[str] = frozenset()) -> dict:
+    """Fit on all rows, and report two-fold (by article) out-of-sample rates beside the in-sample ones; the
+    features `without` are left out."""
+    names = [n for n in FEATURES[key] if n not in without]
     signs = np.array([FEATURES[key][n] for n in names], dtype=float)
     x, y = _matrix(rows, names)
     docs = sorted({r["doc"] for r in rows})
@@ -159,7 +160,7 @@ def _abstention_sets(roots: dict, xq: list[dict], enq: list[dict]) -> dict:
     }
 
 
-def _fit_all(embedder, roots, xq, enq, fusion, result, only) -> None:
+def _fit_all(embedder, roots, xq, enq, fusion, result, only, without=frozenset()) -> None:
     for key, pairs in _abstention_sets(roots, xq, enq).items():
         if only and key not in only:
             continue
@@ -171,7 +172,7 @@ def _fit_all(embedder, roots, xq, enq, fusion, result, only) -> None:
             rows += [r for r in _run(engine, qs, _keys(engine)) if r["evidence"]]
         if key == "x":
             rows = [r for r in rows if r["evidence"].get("cross")]
-        result["abstention"][key] = fit_abstention(rows, key)
+        result["abstention"][key] = fit_abstention(rows, key, without)
         print(f"abstention {key}: {json.dumps(result['abstention'][key])}", flush=True)
 
 
@@ -181,7 +182,8 @@ def _refit(args, embedder, disk, roots, xq, enq, result, started) -> int:
     profile = PROFILES[embedder.name]
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     result = dict(previous, model=embedder.name, abstention=dict(previous.get("abstention") or {}))
-    _fit_all(embedder, roots, xq, enq, profile.dense_weight, result, set(args.only.split(",")))
+    without = frozenset(args.without.split(",")) if args.without else frozenset()
+    _fit_all(embedder, roots, xq, enq, profile.dense_weight, result, set(args.only.split(",")), without)
     disk.save()
     result["seconds_refit"] = round(time.perf_counter() - started, 1)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "fit_results.json")
     parser.add_argument("--only", default=None, help="refit these abstention models only (e.g. en,x), with the "
                         "profile's fusion and quote weights; results go to the --out file's 'abstention'")
+    parser.add_argument("--without", default=None, help="with --only: leave these features out (e.g. sentence_dense)")
     args = parser.parse_args(argv)
     from .eval_all import dev_embedder
 

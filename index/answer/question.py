@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from index.answer.answer_type import expected_type
 from index.errors import EmptyQuestion, QuestionTooLong
 from index.lang import detect_language
-from index.lang.analyzer import analyze, stem_prefixes
+from index.lang.analyzer import CAPITAL, analyze, stem_prefixes
 from index.lang.cues import DATE_QUESTION as _DATE_Q
 from index.lang.cues import NUMBER_QUESTION as _NUMBER_Q
 from index.lang.cues import WHERE_QUESTION as _WHERE_Q
@@ -18,7 +18,7 @@ from index.records import Filters
 from index.store.base import Terms
 from index.text.dates import DateHint, question_dates
 from index.text.normalize import fold
-from index.tuning import PREFIX_MATCH
+from index.tuning import LOWERCASE_NAME, PREFIX_MATCH
 
 _NUMBER = re.compile(r"\d+")
 _NAME_WORD = re.compile(r"(?<!^)(?<![.!?¿¡] )\b[A-ZÀ-Þ][\w-]*")
@@ -45,13 +45,20 @@ class QuestionTerms:
         return sum(self.weights.values()) or 1.0
 
     def matched(self, present: frozenset[str] | set[str]) -> dict[str, float]:
-        """Per stem found in `present` (a term_set): 1 for the stem itself, PREFIX_MATCH for its prefix only."""
+        """Per stem found in `present` (a term_set): 1 for the stem itself, PREFIX_MATCH for its prefix only; a
+        name of the question ("Euro" in "Who won Euro 2024?") that `present` holds only written in lower case
+        ("la zone euro") counts LOWERCASE_NAME times that: the same word, most often not the same thing."""
         out = {}
         for s in self.weights:
+            prefix = self.prefixes.get(s)
             if s in present:
                 out[s] = 1.0
-            elif self.prefixes.get(s) in present:
+            elif prefix in present:
                 out[s] = PREFIX_MATCH
+            else:
+                continue
+            if s in self.names and CAPITAL + s not in present and CAPITAL + str(prefix) not in present:
+                out[s] *= LOWERCASE_NAME
         return out
 
 

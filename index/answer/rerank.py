@@ -22,6 +22,16 @@ from index.records import Passage, Quote
 from index.store.base import Store
 from index.tuning import CROSS_SENTENCE_CREDIT
 
+# Whether a pool mixing passages in the question's language and in another is ranked by both fitted tables, each
+# passage by its case's. Off: the tables were fitted, and put on the hand-set scale, on pools of one case. On, English
+# questions over a corpus half English, half German rank better (`python -m benchmarks.mixed_corpus`: R@1 0.856 ->
+# 0.884 on the German side, 0.962 -> 0.967 on the English, three splits alike), but the scale of weak passages is
+# not the hand-set one: the cross-language table's offset lifts any passage in another language to about 0.6 of
+# the best, over the quotes' relative cut-off (min_relative_score), and the "Ariane 6" timeline took in an article
+# on a bike lane in Lyon (tests/bot/test_follow_e2e.py). Beside the hand-set formula (a French question) the
+# "x" table let English articles on other subjects outrank French ones (tests/index/stories/test_follow_matching.py).
+MIXED_POOLS = False
+
 # What the fitted formula reads of each passage of the pool (all in about 0..1):
 FEATURES = (
     "fused",  # its fused score (index/answer/fuse.py; date and conversation boosts included)
@@ -57,7 +67,7 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
     passage's best sentence cosine, min-max normalized over the pool, adds `cosine_weight` times itself.
     With `weights` (a profile's fitted tables, keyed like its confidence weights: the question's language `lang`,
     "*" for any other, "x" for a passage in another language than the question), the final score is the fitted
-    formula instead (`fitted`) when the whole pool is of one case that has a table (`case_table`); otherwise the
+    formula instead (`fitted`) when the pool is of one case that has a table (`case_tables`); otherwise the
     hand-set formula.
     """
     passages = store.passages(c.pid for c in pool)
@@ -77,10 +87,10 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
         sentences[cand.pid] = sentence
     kept = [c for c in pool if c.pid in sentences]
     signals: dict[int, dict[str, float]] = {}
-    table = case_table(weights, lang, kept)
-    if table is not None:
+    tables = case_tables(weights, lang, kept)
+    if tables is not None:
         signals = pool_signals(kept, passages, texts, sentences, quotes, cosines or {}, terms.answer_type)
-        final = fitted(kept, signals, table)
+        final = fitted(kept, signals, tables)
     else:
         meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
         final = {c.pid: c.fused + sentence_weight * sentences[c.pid] + cosine_weight * meaning.get(c.pid, 0.0)
@@ -102,38 +112,39 @@ def table_for(weights: Mapping[str, Mapping[str, float]], lang: str,
     return weights.get(lang) or weights.get("*")
 
 
-def case_table(weights: Mapping[str, Mapping[str, float]] | None, lang: str,
-               pool: Sequence[Candidate]) -> Mapping[str, float] | None:  # fmt: skip
-    """The fitted table that ranks `pool`: where its passages are all of one case (all in the question's language,
-    or all in another) and that case has one (`table_for`); else None, and the hand-set formula ranks it. A pool
-    that mixes both keeps the hand-set formula: the tables were fitted, and put on the hand-set scale, on pools
-    of one case (the evaluation sets hold no corpus in two languages); in a mixed one the passages in another
-    language outranked the question's own (a French topic followed to an English article on another subject:
-    tests/index/stories/test_follow_matching.py)."""
+def case_tables(weights: Mapping[str, Mapping[str, float]] | None, lang: str,
+                pool: Sequence[Candidate]) -> dict[bool, Mapping[str, float]] | None:  # fmt: skip
+    """The fitted table of each case of `pool` (keyed by `Candidate.cross`: in another language than the question or
+    not, `table_for`) when the pool is of one case that has one (or, with MIXED_POOLS, when every case it holds
+    has one); else None, and the hand-set formula ranks the whole pool."""
     cases = {c.cross for c in pool}
-    return table_for(weights, lang, next(iter(cases))) if weights and len(cases) == 1 else None
+    if not weights or not cases or (len(cases) > 1 and not MIXED_POOLS):
+        return None
+    tables = {cross: table_for(weights, lang, cross) for cross in cases}
+    return None if any(t is None for t in tables.values()) else tables  # type: ignore[return-value]
 
 
 def fitted(pool: Sequence[Candidate], signals: Mapping[int, Mapping[str, float]],
-           table: Mapping[str, float]) -> dict[int, float]:
-    """Passage id -> the weighted sum of its signals by `table` ("bias" standing for a constant 1; a feature
-    nobody computes counts 0)."""
+           tables: Mapping[bool, Mapping[str, float]]) -> dict[int, float]:  # fmt: skip
+    """Passage id -> the weighted sum of its signals by its case's table ("bias" standing for a constant 1; a
+    feature nobody computes counts 0)."""
 
-    def score(seen: Mapping[str, float]) -> float:
+    def score(seen: Mapping[str, float], table: Mapping[str, float]) -> float:
         return float(sum(w * seen.get(name, 1.0 if name == "bias" else 0.0) for name, w in table.items()))
 
-    return {c.pid: score(signals[c.pid]) for c in pool}
+    return {c.pid: score(signals[c.pid], tables[c.cross]) for c in pool}
 
 
 def read_by_meaning(pool: Sequence[Candidate], weights: Mapping[str, Mapping[str, float]] | None, lang: str,
                     cosine_weight: float = 0.0) -> list[Candidate]:  # fmt: skip
     """The passages of `pool` whose sentences' cosines the re-ranking reads (they must be known before it): all of
-    them for the hand-set formula with a `cosine_weight`, else all of them where the table that ranks the pool
-    (`case_table`) names a cosine feature, at any weight (benchmarks/fit_rerank.py records the hand-set formula so)."""
+    them for the hand-set formula with a `cosine_weight`, else, where fitted tables rank the pool (`case_tables`),
+    those whose table names a cosine feature, at any weight (benchmarks/fit_rerank.py records the hand-set formula
+    so)."""
     if cosine_weight > 0:
         return list(pool)
-    table = case_table(weights, lang, pool)
-    return list(pool) if table and ("sentence_dense" in table or "sentence_dense_pool" in table) else []
+    tables = case_tables(weights, lang, pool) or {}
+    return [c for c in pool if c.cross in tables and {"sentence_dense", "sentence_dense_pool"} & set(tables[c.cross])]
 
 
 def pool_signals(pool: Sequence[Candidate], passages: Mapping[int, Passage], texts: Mapping[int, str],

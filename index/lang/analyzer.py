@@ -17,6 +17,8 @@ ANALYZER_VERSION = 3
 PREFIX_CHARS = 6
 PREFIX_MARK = "~"  # keeps prefix terms apart from stems in the BM25 vocabulary
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_CAPITALIZED = re.compile(r"\b[A-ZÀ-Þ][^\W_]*")
+CAPITAL = "^"  # marks, in a term_set, the terms of a word written with a capital ("^euro": "Euro", not "euro")
 _lock = threading.Lock()
 
 
@@ -97,5 +99,8 @@ def analyze_spans(text: str, lang: str | None, *, prefixes: bool = False) -> lis
 
 @lru_cache(maxsize=16_384)
 def term_set(text: str, lang: str | None) -> frozenset[str]:
-    """The set of BM25 terms (stems and prefixes) of `text`; cached: the same sentences serve many questions."""
-    return frozenset(analyze(text, lang))
+    """The set of BM25 terms (stems and prefixes) of `text`, and of each word written with a capital the same
+    terms marked with CAPITAL (QuestionTerms.matched reads them for the question's names); cached: the same
+    sentences serve many questions."""
+    capitals = {CAPITAL + t for w in _CAPITALIZED.findall(text) for pair in stem_prefixes(w, lang) for t in pair}
+    return frozenset(analyze(text, lang)) | capitals

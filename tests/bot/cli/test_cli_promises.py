@@ -100,8 +100,20 @@ def test_start_without_a_token_is_the_chat(tmp_path):
     assert "The city council said the repairs would cost 42 million euros." in out
 
 
-@pytest.mark.xfail(reason="known wrong answer: 'Euro' matches the 'euro' of the French ECB article, quoted "
-                          "with confidence 0.63 instead of the Euro 2024 final", strict=False)  # fmt: skip
+@pytest.mark.xfail(reason="known wrong answer: no article says 'Euro 2024' (the final's says 'European "
+                          "Championship'); the English question shares 'euro' and '2024' with the French ECB article "
+                          "in BM25 (which does not tell case apart), and in a pool of English and French passages the "
+                          "hand-set formula adds the flat cross-language credit to the words that passage shares by "
+                          "chance: quoted with confidence 0.93, though the final's cosine is higher (0.855 against "
+                          "0.811); half the credit does not flip it", strict=False)  # fmt: skip
 def test_who_won_euro_2024(index):  # noqa: F811
     answer = ask(index, "Who won Euro 2024?")
     assert answer["answered"] and answer["quotes"][0]["article"]["url"] == EURO
+
+
+def test_a_name_is_not_the_same_word_in_lower_case(index):  # noqa: F811
+    """"l'Euro 2024" is the tournament, not the currency of the ECB article's "zone euro": once it quoted the ECB
+    article with confidence 0.86. The final is reported in English only, so abstaining is right too."""
+    answer = ask(index, "Qui a gagné l'Euro 2024 ?")
+    assert BCE not in {q["article"]["url"] for q in answer["quotes"]}
+    assert not answer["answered"] or answer["quotes"][0]["article"]["url"] == EURO

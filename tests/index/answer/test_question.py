@@ -4,7 +4,9 @@ import pytest
 
 from index.answer.question import date_hint, parse, weighed
 from index.errors import EmptyQuestion, QuestionTooLong
+from index.lang.analyzer import term_set
 from index.records import Filters
+from index.tuning import LOWERCASE_NAME
 from tests.index.answer.memory import Counts
 
 
@@ -34,6 +36,21 @@ def test_one_parse_holds_every_view_of_the_question():
     assert "brenna" in q.terms.names and set(q.terms.weights.values()) == {1.0}
     # BM25 reads each stem and, beside it, the word's first letters; question words are not terms.
     assert set(q.terms.weights) <= set(q.analyzed) and "~repair" in q.analyzed and "how" not in q.analyzed
+
+
+@pytest.mark.parametrize("question, text, lang, expected", [
+    ("Who won Euro 2024?", "Inflation in the euro area fell in 2024.", "en", {"euro": LOWERCASE_NAME, "2024": 1.0}),
+    ("Who won Euro 2024?", "Spain won Euro 2024 in Berlin.", "en", {"euro": 1.0, "2024": 1.0}),
+    ("Who won Euro 2024?", "Euro zone inflation fell.", "en", {"euro": 1.0}),  # a capital opening the sentence
+    ("Qui a gagné l'Euro 2024 ?", "En mai 2024, la hausse des prix dans la zone euro était de 2,6 %.", "fr",
+     {"euro": LOWERCASE_NAME, "2024": 1.0}),
+    ("Qui a gagné l'Euro 2024 ?", "L'Espagne a gagné l'Euro 2024.", "fr", {"gagn": 1.0, "euro": 1.0, "2024": 1.0}),
+    ("Who won the chess final?", "the chess final went to Brenna.", "en", {"chess": 1.0, "final": 1.0}),  # no names
+])  # fmt: skip
+def test_a_name_written_in_lower_case_is_most_often_another_thing(question, text, lang, expected):
+    """"Euro" in a question is the tournament: the "zone euro" of an article on interest rates counts a quarter."""
+    terms = parse(question, 2000).terms
+    assert terms.matched(term_set(text, lang)) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", None])

@@ -14,7 +14,7 @@ from index.answer.question import parse, weighed
 from index.answer.quotes import choose_quote
 from index.answer.rerank import (
     FEATURES,
-    case_table,
+    case_tables,
     fitted,
     hand_set,
     pool_signals,
@@ -54,7 +54,13 @@ SIGNALS = {10: {"fused": 0.9, "dense": 0.0, "sentence": 0.5}, 20: {"fused": 0.4,
     ({"fused": 1.0, "unknown": 5.0}, {10: 0.9, 20: 0.4}),  # a feature nobody computes counts 0
 ])  # fmt: skip
 def test_the_fitted_formula_is_the_weighted_sum_of_the_features(table, expected):
-    assert fitted([cand(10, 0.9), cand(20, 0.4)], SIGNALS, table) == pytest.approx(expected)
+    assert fitted([cand(10, 0.9), cand(20, 0.4)], SIGNALS, {False: table}) == pytest.approx(expected)
+
+
+def test_passages_in_another_language_read_their_own_table():
+    pool = [cand(10, 0.9), cand(20, 0.4, cross=True)]
+    tables = {False: {"fused": 1.0}, True: {"dense": 2.0}}
+    assert fitted(pool, SIGNALS, tables) == pytest.approx({10: 0.9, 20: 2.0})
 
 
 @pytest.mark.parametrize(("lang", "cross", "expected"), [
@@ -82,23 +88,33 @@ def test_a_case_without_table_has_none():
     (None, "en", 0.3, None, [10, 20]),  # ... whose hand-set formula may still read them
 ])  # fmt: skip
 def test_cosines_are_read_for_the_passages_whose_table_names_them(weights, lang, cosine_weight, cross, read):
-    """`cross` None: a pool of both cases, which the fitted tables never rank."""
+    """`cross` None: a pool of both cases (passage 10 in the question's language, 20 in another)."""
     pool = [cand(10, 0.9, cross=bool(cross)), cand(20, 0.4, cross=cross is None or cross)]
     assert [c.pid for c in read_by_meaning(pool, weights, lang, cosine_weight)] == read
 
 
 @pytest.mark.parametrize(("weights", "lang", "cases", "expected"), [
-    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (False, False), "en"),  # one case, with its table
-    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (True, True), "x"),
-    ({"fr": {"fr": 1.0}, "*": {"*": 1.0}}, "en", (False,), "*"),  # an English question reads "*"
+    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (False, False), {False: "en"}),  # one case, with its table
+    ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (True, True), {True: "x"}),
+    ({"fr": {"fr": 1.0}, "*": {"*": 1.0}}, "en", (False,), {False: "*"}),  # an English question reads "*"
     ({"en": {"en": 1.0}, "x": {"x": 1.0}}, "en", (False, True), None),  # both cases: the hand-set formula
     ({"x": {"x": 1.0}}, "en", (False, False), None),  # its case has no table
-    (None, "en", (False,), None), ({}, "en", (False,), None),
+    (None, "en", (False,), None), ({}, "en", (False,), None), ({"x": {"x": 1.0}}, "en", (), None),
 ])  # fmt: skip
-def test_the_fitted_tables_rank_pools_of_one_case_only(weights, lang, cases, expected):
+def test_fitted_tables_rank_a_pool_of_one_case_only(weights, lang, cases, expected):
     pool = [cand(10 * (i + 1), 0.5, cross=c) for i, c in enumerate(cases)]
-    table = case_table(weights, lang, pool)
-    assert (None if table is None else next(iter(table))) == expected
+    tables = case_tables(weights, lang, pool)
+    assert (None if tables is None else {k: next(iter(t)) for k, t in tables.items()}) == expected
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", {False: "en", True: "x"}),  # both cases fitted: each passage by its case's table
+    ("fr", None),  # French has no table: the hand-set formula for the whole pool
+])  # fmt: skip
+def test_with_mixed_pools_on_a_pool_of_both_cases_reads_both_tables(monkeypatch, lang, expected):
+    monkeypatch.setattr("index.answer.rerank.MIXED_POOLS", True)
+    tables = case_tables({"en": {"en": 1.0}, "x": {"x": 1.0}}, lang, [cand(10, 0.5), cand(20, 0.4, cross=True)])
+    assert (None if tables is None else {k: next(iter(t)) for k, t in tables.items()}) == expected
 
 
 # --- the features the pool shows -------------------------------------------------------------------------------
