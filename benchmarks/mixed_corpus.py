@@ -13,14 +13,13 @@ questions). Each question's gold passage is its article's paragraph in whichever
 "other" side). R@1, quote hit@1 and the quotes shown per answer ("More" included: what the quotes' relative
 cut-off lets through) per side, for:
 
-- "shipped": the fitted tables rank a pool of one case only, the hand-set formula a mixed one
-  (`rerank.MIXED_POOLS` off);
-- "both tables": each passage of a mixed pool by its case's fitted table, where both are fitted (an English
-  question: `rerank.MIXED_POOLS` on);
-- "x offset D": the same with D added to the cross-language table's bias (how the two tables' scales sit
-  against each other: the "same" side gains what the "other" side loses);
+- "shipped": as Newsdesk ranks: a pool of one case by its fitted table where one is kept, a mixed pool by the
+  hand-set formula (`rerank.MIXED_POOLS` off);
+- "both tables": each passage of a mixed pool by its case's fitted table where both are fitted (an English
+  question; `MIXED_POOLS` on), and "x offset D", the same with D added to the cross-language table's bias (how
+  the two tables' scales sit against each other: the "same" side gains what the "other" side loses);
 - "credit C": the hand-set formula with C for the flat credit of a passage in another language
-  (`CROSS_SENTENCE_CREDIT`, index/tuning.py: words cannot be expected across languages).
+  (`CROSS_SENTENCE_CREDIT`, index/tuning.py: words cannot be expected across languages; shipped 0.5).
 
 Dev data only (XQuAD's paragraphs and questions); vectors from benchmarks/cache.
 """
@@ -114,25 +113,24 @@ def main(argv: list[str] | None = None) -> int:
         shipped = Engine(root, embedder, SearchConfig())
         result["shipped"] = measure(shipped, questions)
         print(f"mixed_corpus shipped: {json.dumps(result['shipped'])}", flush=True)
-        for credit in (float(v) for v in args.credits.split(",") if v.strip()):
-            shipped_credit, rerank.CROSS_SENTENCE_CREDIT = rerank.CROSS_SENTENCE_CREDIT, credit
-            try:
-                result[f"credit {credit:g}"] = measure(Engine(root, embedder, SearchConfig()), questions)
-            finally:
-                rerank.CROSS_SENTENCE_CREDIT = shipped_credit
-            print(f"mixed_corpus credit {credit:g}: {json.dumps(result[f'credit {credit:g}'])}", flush=True)
-        rerank.MIXED_POOLS = True
+        shipped_credit = rerank.CROSS_SENTENCE_CREDIT
         try:
-            result["both tables"] = measure(Engine(root, embedder, SearchConfig()), questions)
-            print(f"mixed_corpus both tables: {json.dumps(result['both tables'])}", flush=True)
-            for offset in (float(v) for v in args.x_offsets.split(",") if v.strip()):
+            for credit in (float(v) for v in args.credits.split(",") if v.strip()):
+                rerank.CROSS_SENTENCE_CREDIT = credit
+                result[f"credit {credit:g}"] = measure(Engine(root, embedder, SearchConfig()), questions)
+                print(f"mixed_corpus credit {credit:g}: {json.dumps(result[f'credit {credit:g}'])}", flush=True)
+        finally:
+            rerank.CROSS_SENTENCE_CREDIT = shipped_credit
+        mixed, rerank.MIXED_POOLS = rerank.MIXED_POOLS, True
+        try:
+            for offset in (0.0, *(float(v) for v in args.x_offsets.split(",") if v.strip())):
                 weights = copy.deepcopy(dict(shipped.profile.rerank_weights or {}))
                 weights["x"] = dict(weights["x"], bias=weights["x"].get("bias", 0.0) + offset)
-                name = f"both tables, x offset {offset:+g}"
+                name = "both tables" + (f", x offset {offset:+g}" if offset else "")
                 result[name] = measure(Engine(root, embedder, SearchConfig(rerank_weights=weights)), questions)
                 print(f"mixed_corpus {name}: {json.dumps(result[name])}", flush=True)
         finally:
-            rerank.MIXED_POOLS = False
+            rerank.MIXED_POOLS = mixed
     return 0
 
 

@@ -157,8 +157,9 @@ E5_SMALL = Profile(
     # cosines: embedded at question time they cost ask() p50 3 -> 460 ms (en) and 130 -> 520 ms (en->de); read
     # from sentence vectors stored at index time, 3.2 -> 3.7 and 3.3 -> 4.0 ms. Without them the tables rank
     # about as the hand-set formula does (R@1 within half a point on the four sets). A pool mixing passages in
-    # the question's language and in another keeps the hand-set formula (rerank.MIXED_POOLS: measured on a corpus
-    # in two languages, the tables rank it better, but their scale lets weak passages past the quotes' cut-off).
+    # the question's language and in another keeps the hand-set formula (rerank.MIXED_POOLS: the tables rank a
+    # corpus in two languages better, but quoted a timeline's background instead of its lead). Whatever ranks, the
+    # quotes' cut-off reads the hand-set scores (Reranked.cutoff).
     rerank_weights={
         "x": {"bias": 0.4709, "fused": 0.1793, "dense": 0.0923, "lexical": 0.1169, "sentence": 0.1538,
               "sentence_dense": 0.0361, "sentence_dense_pool": 0.3877, "answer_type": 0.0084},

@@ -36,7 +36,8 @@ def apply_feedback(top: Reranked, store: Store, qvec: np.ndarray | None, effects
     if final == top.final:
         return top
     order = sorted(top.order, key=lambda c: (c.pid in demoted, -final[c.pid]))
-    return replace(top, order=order, final=final)
+    hand = dict(top.hand) | dict.fromkeys(demoted & top.hand.keys(), 0.0)  # the quotes' cut-off reads it too
+    return replace(top, order=order, final=final, hand=hand)
 
 
 def _wrong_quotes(top: Reranked, keys: dict[int, str], qvec: np.ndarray | None,

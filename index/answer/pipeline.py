@@ -114,7 +114,7 @@ class Pipeline:
             cosines = meaning_of(store, ctx.embedder, profile, best[:k], own, top.passages, {})
         chosen = {**top.quotes, **requote_by_meaning(store, terms, best[:k], top.passages, top.quotes, cosines,
                                                      cross=profile.sentence_dense, same=profile.sentence_dense_same)}
-        quotes = pick_quotes(best, chosen, top.final, top.passages, terms, limit=k + cfg.more,
+        quotes = pick_quotes(best, chosen, top.final, top.passages, terms, limit=k + cfg.more, cutoff=top.cutoff(),
                              min_relative=profile.min_relative_score, overlap=cfg.duplicate_overlap)  # fmt: skip
         answered = bool(quotes) and confidence >= profile.min_confidence
         return Answer(

@@ -141,19 +141,24 @@ def highlight_spans(terms: QuestionTerms, text: str, lang: str | None) -> tuple[
 
 def pick_quotes(ranked: Sequence[Candidate], chosen: Mapping[int, Quote | None], final: Mapping[int, float],
                 passages: Mapping[int, Passage], terms: QuestionTerms, *, limit: int, min_relative: float,
-                overlap: float) -> list[Quote]:  # fmt: skip
-    """The quotes to show, best first: no repeat of a kept one, none under `min_relative` times the first.
+                overlap: float, cutoff: Mapping[int, float] | None = None) -> list[Quote]:  # fmt: skip
+    """The quotes to show, best first: no repeat of a kept one, none under `min_relative` times the first on the
+    `cutoff` scores (`final` where not given; Reranked.cutoff).
 
     Each carries its passage's re-ranked score and its highlights.
     """
+    scale = cutoff or final
     quotes: list[Quote] = []
+    first = 0.0
     for cand in ranked:
         quote = chosen.get(cand.pid)
         if quote is None or is_duplicate(quote, quotes, overlap):
             continue
-        if quotes and final[cand.pid] < min_relative * quotes[0].score:
+        if quotes and scale.get(cand.pid, final[cand.pid]) < min_relative * first:
             break  # the rest is much weaker than the best: related at most, not an answer
         quote = with_highlights(terms, quote, passages[cand.pid].lang)
+        if not quotes:
+            first = scale.get(cand.pid, final[cand.pid])
         quotes.append(replace(quote, score=final[cand.pid]))
         if len(quotes) >= limit:
             break

@@ -23,13 +23,15 @@ from index.store.base import Store
 from index.tuning import CROSS_SENTENCE_CREDIT
 
 # Whether a pool mixing passages in the question's language and in another is ranked by both fitted tables, each
-# passage by its case's. Off: the tables were fitted, and put on the hand-set scale, on pools of one case. On, English
-# questions over a corpus half English, half German rank better (`python -m benchmarks.mixed_corpus`: R@1 0.856 ->
-# 0.884 on the German side, 0.962 -> 0.967 on the English, three splits alike), but the scale of weak passages is
-# not the hand-set one: the cross-language table's offset lifts any passage in another language to about 0.6 of
-# the best, over the quotes' relative cut-off (min_relative_score), and the "Ariane 6" timeline took in an article
-# on a bike lane in Lyon (tests/bot/test_follow_e2e.py). Beside the hand-set formula (a French question) the
-# "x" table let English articles on other subjects outrank French ones (tests/index/stories/test_follow_matching.py).
+# passage by its case's, where both cases have one (an English question; a French one has no table). Off. On English
+# questions over a corpus half English, half German they rank better than the hand-set formula (`python -m
+# benchmarks.mixed_corpus`: R@1 0.856 -> 0.884 on the German side, 0.962 -> 0.967 on the English, three splits
+# alike), but on the samples' short "Ariane 6" timeline topic they quote the first flight's background ("L'Europe
+# ne disposait plus de lanceur lourd...") instead of its lead ("Ariane 6 a décollé pour la première fois le mardi
+# 9 juillet 2024..."; tests/bot/test_follow_e2e.py), and before the quotes' cut-off read the hand-set scores
+# (Reranked.cutoff) that timeline took in an article on a bike lane in Lyon. Beside the hand-set formula (a French
+# question) the "x" table let English articles on other subjects outrank French ones
+# (tests/index/stories/test_follow_matching.py): never mixed.
 MIXED_POOLS = False
 
 # What the fitted formula reads of each passage of the pool (all in about 0..1):
@@ -55,6 +57,15 @@ class Reranked:
     passages: Mapping[int, Passage]
     # passage id -> its FEATURES, when the fitted formula ranked (what benchmarks/fit_rerank.py records)
     signals: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
+    # passage id -> its hand-set score, whatever ranked: what the quotes' relative cut-off reads (`cutoff`)
+    hand: Mapping[int, float] = field(default_factory=dict)
+
+    def cutoff(self) -> Mapping[int, float]:
+        """The scores the quotes' relative cut-off compares: the hand-set formula's. A fitted table's offset
+        lifts every passage of its case (the cross-language one about 0.5), so a weak passage stood at 0.6 of the
+        best on its scale: "When did Ariane 6 fly for the first time?" over French articles showed one on a
+        government falling. `final` where no hand-set score is kept."""
+        return self.hand or self.final
 
 
 def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, sentence_weight: float,
@@ -87,16 +98,16 @@ def rerank(pool: Sequence[Candidate], store: Store, terms: QuestionTerms, senten
         sentences[cand.pid] = sentence
     kept = [c for c in pool if c.pid in sentences]
     signals: dict[int, dict[str, float]] = {}
+    meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
+    hand = {c.pid: c.fused + sentence_weight * sentences[c.pid] + cosine_weight * meaning.get(c.pid, 0.0)
+            for c in kept}  # fmt: skip
+    final = hand
     tables = case_tables(weights, lang, kept)
     if tables is not None:
         signals = pool_signals(kept, passages, texts, sentences, quotes, cosines or {}, terms.answer_type)
         final = fitted(kept, signals, tables)
-    else:
-        meaning = best_cosines(cosines, [c.pid for c in pool]) if cosines and cosine_weight else {}
-        final = {c.pid: c.fused + sentence_weight * sentences[c.pid] + cosine_weight * meaning.get(c.pid, 0.0)
-                 for c in kept}  # fmt: skip
     order = sorted(kept, key=lambda c: -final[c.pid])
-    return Reranked(order=order, final=final, quotes=quotes, passages=passages, signals=signals)
+    return Reranked(order=order, final=final, quotes=quotes, passages=passages, signals=signals, hand=hand)
 
 
 def hand_set(sentence_weight: float, cosine_weight: float = 0.0) -> dict[str, float]:
@@ -115,8 +126,8 @@ def table_for(weights: Mapping[str, Mapping[str, float]], lang: str,
 def case_tables(weights: Mapping[str, Mapping[str, float]] | None, lang: str,
                 pool: Sequence[Candidate]) -> dict[bool, Mapping[str, float]] | None:  # fmt: skip
     """The fitted table of each case of `pool` (keyed by `Candidate.cross`: in another language than the question or
-    not, `table_for`) when the pool is of one case that has one (or, with MIXED_POOLS, when every case it holds
-    has one); else None, and the hand-set formula ranks the whole pool."""
+    not, `table_for`) when the pool is of one case that has one (with MIXED_POOLS, when every case it holds has
+    one); else None, and the hand-set formula ranks the whole pool."""
     cases = {c.cross for c in pool}
     if not weights or not cases or (len(cases) > 1 and not MIXED_POOLS):
         return None

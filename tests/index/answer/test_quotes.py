@@ -84,3 +84,19 @@ def test_pick_quotes_skips_repeats_and_stops_at_much_weaker_ones():
     assert [q.text for q in quotes] == ["Ferries will run", "Cables are replaced"]  # 0.5 < 0.6 * 1.0: stop
     assert [q.score for q in quotes] == [1.0, 0.7] and quotes[0].highlights == ((0, 7),)
     assert len(pick_quotes(ranked, chosen, final, passages, terms, limit=1, min_relative=0.0, overlap=0.8)) == 1
+
+
+def test_the_cut_off_reads_its_own_scale_and_the_quotes_keep_the_ranking_s():
+    """A fitted table's offset lifts a weak passage to 0.65 of the best (`final`); on the hand-set scale
+    (`cutoff`) it is 0.2 of it: not shown."""
+    texts = {1: "Ferries will run", 2: "Cables are replaced", 3: "Shops fear"}
+    chosen = {p: quote(t, 0, article=p) for p, t in texts.items()}
+    final = {1: 1.0, 2: 0.8, 3: 0.65}
+    hand = {1: 1.5, 2: 1.2, 3: 0.3}
+    passages = {p: passage(pid=p) for p in texts}
+    ranked = [Candidate(p, p, 0.0, 0.0, final[p]) for p in texts]
+    terms = question_terms("ferries", "en")
+    plain = pick_quotes(ranked, chosen, final, passages, terms, limit=9, min_relative=0.6, overlap=0.8)
+    assert [q.text for q in plain] == ["Ferries will run", "Cables are replaced", "Shops fear"]
+    cut = pick_quotes(ranked, chosen, final, passages, terms, limit=9, min_relative=0.6, overlap=0.8, cutoff=hand)
+    assert [q.text for q in cut] == ["Ferries will run", "Cables are replaced"] and [q.score for q in cut] == [1.0, 0.8]

@@ -111,7 +111,7 @@ def test_fitted_tables_rank_a_pool_of_one_case_only(weights, lang, cases, expect
     ("en", {False: "en", True: "x"}),  # both cases fitted: each passage by its case's table
     ("fr", None),  # French has no table: the hand-set formula for the whole pool
 ])  # fmt: skip
-def test_with_mixed_pools_on_a_pool_of_both_cases_reads_both_tables(monkeypatch, lang, expected):
+def test_with_mixed_pools_a_pool_of_both_cases_reads_both_tables(monkeypatch, lang, expected):
     monkeypatch.setattr("index.answer.rerank.MIXED_POOLS", True)
     tables = case_tables({"en": {"en": 1.0}, "x": {"x": 1.0}}, lang, [cand(10, 0.5), cand(20, 0.4, cross=True)])
     assert (None if tables is None else {k: next(iter(t)) for k, t in tables.items()}) == expected
@@ -194,6 +194,8 @@ def test_fitted_weights_put_first_the_passage_they_favour():
     assert [c.pid for c in by_meaning.order] == [20, 10, 30]  # 1.5, 0.9, 0.1 + 0.7
     by_words = rerank(pool, store, terms, 0.6, weights={"*": {"sentence": 1.0}})
     assert by_words.order[0].pid == 10
+    # Whatever ranked, the quotes' cut-off reads the hand-set scores.
+    assert by_meaning.cutoff() == by_words.cutoff() == rerank(pool, store, terms, 0.6).final != by_meaning.final
     # Across languages only the "x" table counts: the same weights on the other case change nothing.
     assert rerank(pool, store, terms, 0.6, weights={"x": {"dense": 5.0}}).order[0].pid == 10
 
