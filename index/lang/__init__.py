@@ -63,7 +63,8 @@ def _another_language(text: str) -> str | None:
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """Return an ISO 639-1 code for `text`; function words decide short French/English texts."""
+    """Return an ISO 639-1 code for `text`; function words decide short French/English texts, unless the
+    identifier is sure of another supported language (ANOTHER_LANGUAGE)."""
     words = _WORD.findall(text[:2000].lower().replace("’", "'").replace("'", " "))
     fr = sum(w in _FR for w in words)
     en = sum(w in _EN for w in words)

@@ -86,7 +86,7 @@ def test_pick_quotes_skips_repeats_and_stops_at_much_weaker_ones():
     assert len(pick_quotes(ranked, chosen, final, passages, terms, limit=1, min_relative=0.0, overlap=0.8)) == 1
 
 
-def test_the_cut_off_reads_its_own_scale_and_the_quotes_keep_the_ranking_s():
+def test_the_cut_off_reads_its_own_scale_and_the_quotes_keep_their_ranked_score():
     """A fitted table's offset lifts a weak passage to 0.65 of the best (`final`); on the hand-set scale
     (`cutoff`) it is 0.2 of it: not shown."""
     texts = {1: "Ferries will run", 2: "Cables are replaced", 3: "Shops fear"}
