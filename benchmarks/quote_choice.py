@@ -30,7 +30,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from .fit_rerank import _index, _read, folds
+from .fit_rerank import _doc, _index, _read, folds
 
 # name -> (passages, questions, case)
 SETS = {
@@ -87,7 +87,7 @@ def sentence_rows(store, embedder, profile, questions: list[dict]) -> tuple[list
         lengths = [len(t.split()) for t in texts]
         first, last = grow(x[:, 0] + x[:, 1] + weight * x[:, 2], lengths)
         same += real is not None and (real.start, real.end) == (p.sentences[first][0], p.sentences[last][1])
-        rows.append({"doc": q, "x": x, "lengths": lengths, "texts": texts, "answers": q["answers"], "weight": weight,
+        rows.append({"question": q, "x": x, "lengths": lengths, "texts": texts, "answers": q["answers"], "weight": weight,
                      "holds": np.array([_contains(t, q["answers"]) for t in texts], dtype=float),
                      "hand_set": bool(real and _contains(real.text, q["answers"]))})  # fmt: skip
     return rows, same
@@ -117,41 +117,31 @@ def fit_logit(rows: list[dict], columns: list[int], l2: float = 1e-3) -> np.ndar
 
 
 def quoted(row: dict, scores: np.ndarray) -> bool:
+    """Whether the quote grown from the best of `scores`, as serving grows it, holds the answer."""
+    from index.answer.quotes import grow
     from index.evaluation import _contains
 
-    first, last = grow_of(scores, row["lengths"])
+    first, last = grow(scores.tolist(), row["lengths"])
     return _contains(" ".join(row["texts"][first : last + 1]), row["answers"])
-
-
-def grow_of(scores: np.ndarray, lengths: list[int]) -> tuple[int, int]:
-    from index.answer.quotes import grow
-
-    return grow([float(s) for s in scores], lengths)
 
 
 def compare(rows_by_set: dict[str, list[dict]], case: str, columns: list[int]) -> dict:
     """Two-fold by article: quote holds the answer, fitted (these columns) against hand-set, per set."""
     names = [n for n, (_, _, c) in SETS.items() if c == case and n in rows_by_set]
     rows = [r for n in names for r in rows_by_set[n]]
-    fold_of = folds([r["doc"] for r in rows])
+    fold_of = folds([r["question"] for r in rows])
     out = {n: {"hand_set": 0.0, "fitted": 0.0} for n in names}
     for held in (0, 1):
-        w = fit_logit([r for r in rows if fold_of[_doc(r)] != held], columns)
+        w = fit_logit([r for r in rows if fold_of[_doc(r["question"])] != held], columns)
         for n in names:
             for r in rows_by_set[n]:
-                if fold_of[_doc(r)] == held:
+                if fold_of[_doc(r["question"])] == held:
                     out[n]["fitted"] += quoted(r, r["x"][:, columns] @ w)
     for n in names:
         out[n]["hand_set"] = round(float(np.mean([r["hand_set"] for r in rows_by_set[n]])), 3)
         out[n]["fitted"] = round(out[n]["fitted"] / len(rows_by_set[n]), 3)
     weights = fit_logit(rows, columns)
     return {"sets": out, "weights": {FEATURES[c]: round(float(v), 3) for c, v in zip(columns, weights, strict=True)}}
-
-
-def _doc(row: dict) -> str:
-    from .fit_rerank import _doc as doc
-
-    return doc(row["doc"])
 
 
 def main(argv: list[str] | None = None) -> int:

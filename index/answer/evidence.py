@@ -9,6 +9,7 @@ import numpy as np
 from index.answer.answer_type import type_match
 from index.answer.fuse import Candidate
 from index.answer.question import Question, QuestionTerms, numbers_in
+from index.answer.sentences import best_cosine
 from index.lang.analyzer import term_set
 from index.records import Passage
 from index.store.base import Store
@@ -65,7 +66,7 @@ def evidence(store: Store, question: Question, terms: QuestionTerms, ranked: Seq
         "sentence_coverage": sum(weights[s] * v for s, v in best_sentence.items()) / terms.total,
         "answer_type": max((1.0 if t is None else t for t in types), default=0.0),
         "answer_type_sentence": 0.0 if best_index is None else _or_one(types[best_index]),
-        "sentence_dense": _best_cosine(cosines, best.pid, best.dense),
+        "sentence_dense": best_cosine(cosines, best.pid, best.dense),
     }
 
 
@@ -86,11 +87,6 @@ def rival(ranked: Sequence[Candidate], final: Mapping[int, float], passages: Map
             continue
         return final[cand.pid]
     return 0.0
-
-
-def _best_cosine(cosines: Mapping[int, np.ndarray] | None, pid: int, otherwise: float) -> float:
-    found = (cosines or {}).get(pid)
-    return float(np.max(found)) if found is not None and len(found) else otherwise
 
 
 def _or_one(match: float | None) -> float:

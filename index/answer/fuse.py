@@ -94,6 +94,14 @@ def ranked(found: Found, scores: np.ndarray, cross: np.ndarray) -> list[Candidat
                       float(scores[j]), bool(cross[j])) for j in order]  # fmt: skip
 
 
+def scaled(values: Mapping[int, float]) -> dict[int, float]:
+    """Passage id -> its value min-max normalized over them (0 everywhere when they do not differ)."""
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    return {p: (v - low) / (high - low) if high > low else 0.0 for p, v in values.items()}
+
+
 def _minmax(values: np.ndarray) -> np.ndarray:
     low, high = values.min(), values.max()
     return (values - low) / (high - low) if high > low else np.ones_like(values)

@@ -117,7 +117,6 @@ def choose_quote(
     if similarity is not None and len(similarity) == len(texts):
         scores = with_meaning(scores, similarity, similarity_weight)
     first, last = grow(scores, [len(x.split()) for x in texts])
-    best = max(range(len(scores)), key=lambda i: scores[i])
     start, end = sentences[first][0], sentences[last][1]
     text = article_text[start:end]
     if not text or text not in passage.text or article_text[start:end] != text:
@@ -125,7 +124,7 @@ def choose_quote(
     quote = Quote(text=text, start=start, end=end, score=score, passage_id=passage.id, article=article)
     if highlight:
         quote = with_highlights(terms, quote, passage.lang)
-    return quote, scores[best]
+    return quote, max(scores)
 
 
 def with_highlights(terms: QuestionTerms, quote: Quote, lang: str | None) -> Quote:
@@ -154,11 +153,11 @@ def pick_quotes(ranked: Sequence[Candidate], chosen: Mapping[int, Quote | None],
         quote = chosen.get(cand.pid)
         if quote is None or is_duplicate(quote, quotes, overlap):
             continue
-        if quotes and scale.get(cand.pid, final[cand.pid]) < min_relative * first:
+        if quotes and scale[cand.pid] < min_relative * first:
             break  # the rest is much weaker than the best: related at most, not an answer
         quote = with_highlights(terms, quote, passages[cand.pid].lang)
         if not quotes:
-            first = scale.get(cand.pid, final[cand.pid])
+            first = scale[cand.pid]
         quotes.append(replace(quote, score=final[cand.pid]))
         if len(quotes) >= limit:
             break

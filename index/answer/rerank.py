@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.answer.answer_type import type_match
-from index.answer.fuse import Candidate
+from index.answer.fuse import Candidate, scaled
 from index.answer.question import QuestionTerms
 from index.answer.quotes import choose_quote
-from index.answer.sentences import best_cosines
+from index.answer.sentences import best_cosine, best_cosines
 from index.records import Passage, Quote
 from index.store.base import Store
 from index.tuning import CROSS_SENTENCE_CREDIT
@@ -163,12 +163,12 @@ def pool_signals(pool: Sequence[Candidate], passages: Mapping[int, Passage], tex
                  cosines: Mapping[int, np.ndarray], wanted: str) -> dict[int, dict[str, float]]:  # fmt: skip
     """Passage id -> its FEATURES, normalized over `pool` where they say so (`wanted`: the asked answer type)."""
     pids = [c.pid for c in pool]
-    dense = _minmax({c.pid: c.dense for c in pool})
+    dense = scaled({c.pid: c.dense for c in pool})
     top_lexical = max((c.lexical for c in pool), default=0.0)
     meaning = best_cosines(cosines, pids) if cosines else {}
     out = {}
     for cand in pool:
-        p, known = passages[cand.pid], cosines.get(cand.pid)
+        p = passages[cand.pid]
         quote = quotes.get(cand.pid)
         text = texts[cand.pid]
         kinds = [type_match(text[a:b], wanted, p.lang) for a, b in p.sentences]
@@ -177,17 +177,9 @@ def pool_signals(pool: Sequence[Candidate], passages: Mapping[int, Passage], tex
             "dense": dense[cand.pid],
             "lexical": cand.lexical / top_lexical if top_lexical > 0 else 0.0,
             "sentence": sentences[cand.pid],
-            "sentence_dense": float(np.max(known)) if known is not None and len(known) else cand.dense,
+            "sentence_dense": best_cosine(cosines, cand.pid, cand.dense),
             "sentence_dense_pool": meaning.get(cand.pid, 0.0),
             "answer_type": max((k or 0.0 for k in kinds), default=0.0),
             "answer_type_quote": (type_match(quote.text, wanted, p.lang) or 0.0) if quote else 0.0,
         }
     return out
-
-
-def _minmax(values: Mapping[int, float]) -> dict[int, float]:
-    """Min-max normalized over the pool (0 everywhere when they do not differ)."""
-    if not values:
-        return {}
-    low, high = min(values.values()), max(values.values())
-    return {p: (v - low) / (high - low) if high > low else 0.0 for p, v in values.items()}

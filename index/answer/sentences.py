@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from index.answer.fuse import Candidate
+from index.answer.fuse import Candidate, scaled
 from index.embedding import Embedder
 from index.records import Passage
 from index.store.base import Store
@@ -58,11 +58,13 @@ def sentence_cosines(store: Store, embedder: Embedder, cands: Sequence[Candidate
 
 def best_cosines(cosines: Mapping[int, np.ndarray], pids: Sequence[int]) -> dict[int, float]:
     """Each passage's best sentence cosine, min-max normalized over `pids` (0 where they do not differ)."""
-    best = {p: float(np.max(cosines[p])) for p in pids if p in cosines and len(cosines[p])}
-    if not best:
-        return {}
-    low, high = min(best.values()), max(best.values())
-    return {p: (v - low) / (high - low) if high > low else 0.0 for p, v in best.items()}
+    return scaled({p: float(np.max(cosines[p])) for p in pids if p in cosines and len(cosines[p])})
+
+
+def best_cosine(cosines: Mapping[int, np.ndarray] | None, pid: int, otherwise: float) -> float:
+    """The best of a passage's sentence cosines, `otherwise` (its own cosine, say) where none is known."""
+    found = (cosines or {}).get(pid)
+    return float(np.max(found)) if found is not None and len(found) else otherwise
 
 
 def meaning_of(store: Store, embedder: Embedder, profile: Profile, first: Sequence[Candidate], qvec: np.ndarray | None,

@@ -57,9 +57,14 @@ ANOTHER_LANGUAGE = 0.95
 
 def _another_language(text: str) -> str | None:
     """The language of `text` when the identifier is sure it is one of SUPPORTED other than French and English."""
-    with _lock:
-        lang, prob = _identifier().classify(text[:5000])
+    lang, prob = _classify(text)
     return lang if lang not in ("fr", "en") and prob >= ANOTHER_LANGUAGE else None
+
+
+def _classify(text: str) -> tuple[str, float]:
+    """The statistical identifier's language of `text` (one of SUPPORTED) and its probability."""
+    with _lock:
+        return _identifier().classify(text[:5000])
 
 
 def detect_language(text: str, default: str = "en") -> str:
@@ -72,8 +77,7 @@ def detect_language(text: str, default: str = "en") -> str:
         return _another_language(text) or ("fr" if fr > en else "en")
     if not words:
         return default
-    with _lock:
-        lang, prob = _identifier().classify(text[:5000])
+    lang, prob = _classify(text)
     if prob < 0.5:
         return "fr" if fr > en else ("en" if en > fr else default)
     return lang
